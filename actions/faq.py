@@ -1,0 +1,130 @@
+"""Answers from the knowledge base, "did you mean...?", and "did this help?" feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import context
+from bot.db import repository
+from bot.faq.build import FAQ_INTENT_PREFIX, faq_intent
+from bot.faq.render import answer_text
+from bot.faq.schema import Language
+
+# Tuned with `wegwijs eval` on the held-out questions (see BENCHMARKS.md).
+ANSWER_CONFIDENCE = 0.50
+ANSWER_MARGIN = 0.20
+SUGGEST_CONFIDENCE = 0.08
+MAX_SUGGESTIONS = 3
+IGNORED_ACTIONS = {"action_listen", "action_extract_slots", "action_validate_slot_mappings"}
+
+
+def faq_ranking(tracker: Tracker) -> list[tuple[str, float]]:
+    """(entry id, confidence) of the knowledge-base intents DIET ranked, best first."""
+    ranking: list[tuple[str, float]] = []
+    for item in tracker.latest_message.get("intent_ranking") or []:
+        name = str(item.get("name", ""))
+        if name.startswith(FAQ_INTENT_PREFIX):
+            ranking.append(
+                (name.removeprefix(FAQ_INTENT_PREFIX), float(item.get("confidence", 0.0)))
+            )
+    return ranking
+
+
+def choose(ranking: list[tuple[str, float]]) -> tuple[str | None, list[str]]:
+    """The entry to answer with, or else the entries worth suggesting."""
+    if not ranking:
+        return None, []
+    best_id, best = ranking[0]
+    second = ranking[1][1] if len(ranking) > 1 else 0.0
+    if best >= ANSWER_CONFIDENCE and best - second >= ANSWER_MARGIN:
+        return best_id, []
+    return None, [
+        entry for entry, score in ranking[:MAX_SUGGESTIONS] if score >= SUGGEST_CONFIDENCE
+    ]
+
+
+def suggest(dispatcher: CollectingDispatcher, entry_ids: list[str], language: Language) -> None:
+    entries = context.knowledge_base().by_id()
+    buttons: list[dict[str, Any]] = [
+        {"title": entries[e].title.get(language), "payload": f"/{faq_intent(e)}"} for e in entry_ids
+    ]
+    buttons.append(context.button("something_else", language))
+    context.say(dispatcher, "did_you_mean", language, buttons=buttons)
+
+
+class ActionAnswerFaq(Action):
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        entries = context.knowledge_base().by_id()
+        intent = str((tracker.latest_message.get("intent") or {}).get("name", ""))
+        ranking = [(e, s) for e, s in faq_ranking(tracker) if e in entries]
+        language = context.language_of(tracker)
+        if not ranking and intent.removeprefix(FAQ_INTENT_PREFIX) in entries:
+            ranking = [(intent.removeprefix(FAQ_INTENT_PREFIX), 1.0)]  # a button: no NLU ranking
+        answer, suggestions = choose(ranking)
+        if answer is not None:
+            entry = entries[answer]
+            dispatcher.utter_message(
+                text=answer_text(entry, language, context.texts()),
+                json_message={"faq": {"id": entry.id, "topic": entry.topic}},
+            )
+            context.say(dispatcher, "did_it_help", language)
+            return [SlotSet("feedback_faq_id", entry.id)]
+        if suggestions:
+            suggest(dispatcher, suggestions, language)
+        else:
+            context.say(dispatcher, "default", language)
+        return [SlotSet("feedback_faq_id", None)]
+
+
+def previous_bot_action(tracker: Tracker) -> str | None:
+    """The last action the bot ran before the user's latest message."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif (
+            seen_user
+            and event.get("event") == "action"
+            and event.get("name") not in IGNORED_ACTIONS
+        ):
+            return str(event.get("name"))
+    return None
+
+
+class ActionHandleFeedback(Action):
+    """Yes/no: feedback on the answer just given, or plain agreement otherwise."""
+
+    def name(self) -> str:
+        return "action_handle_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        faq_id = tracker.get_slot("feedback_faq_id")
+        helpful = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
+        language = context.language_of(tracker)
+        if not faq_id or previous_bot_action(tracker) != "action_answer_faq":
+            context.say(dispatcher, "ok", language)
+            return []
+        async with context.sessions().begin() as session:
+            await repository.record_feedback(
+                session,
+                conversation_id=tracker.sender_id,
+                faq_id=faq_id,
+                language=language,
+                helpful=helpful,
+            )
+        context.say(dispatcher, "feedback_thanks" if helpful else "feedback_sorry", language)
+        return [SlotSet("feedback_faq_id", None)]

@@ -1,0 +1,28 @@
+"""Fills the `language` slot on every turn from the gateway's decision (message metadata)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.context import LANGUAGES
+
+
+class ValidateSlotMappings(ValidationAction):
+    """`action_validate_slot_mappings`: Rasa runs it after every user message."""
+
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    async def extract_language(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        metadata = tracker.latest_message.get("metadata") or {}
+        language = metadata.get("language") if isinstance(metadata, dict) else None
+        if language in LANGUAGES and language != tracker.get_slot("language"):
+            return {"language": language}
+        return {}

@@ -1,0 +1,186 @@
+"""The Wegwijs command line: `wegwijs <command>` (or `python -m bot <command>`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from bot.config import Settings, load_settings
+
+
+def _build(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.faq.build import write_all
+    from bot.faq.schema import KnowledgeBaseError
+
+    try:
+        changed = write_all(settings.project_root)
+    except KnowledgeBaseError as error:
+        print("The knowledge base has problems; fix them and run again:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    for path in changed:
+        print(f"  wrote {path.relative_to(settings.project_root)}")
+    print("Generated files are up to date.")
+    return 0
+
+
+def _check_faq(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.faq.schema import KnowledgeBaseError, load_knowledge_base
+    from bot.texts import load_texts, missing_translations
+
+    problems: list[str] = missing_translations(load_texts(settings.project_root))
+    try:
+        kb = load_knowledge_base(settings.project_root / "faq")
+    except KnowledgeBaseError as error:
+        problems.extend(str(problem) for problem in error.problems)
+        kb = None
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s): fix them before you commit.", file=sys.stderr)
+        return 1
+    assert kb is not None
+    print(f"OK: {len(kb.entries)} entries, every text in uk, en and nl.")
+    return 0
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from alembic.config import Config
+
+    from alembic import command
+
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    config = Config(str(settings.project_root / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", settings.effective_database_url)
+    command.upgrade(config, "head")
+    return 0
+
+
+def _train(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.training import train
+
+    train(settings.project_root, settings.model_dir, if_changed=args.if_changed)
+    return 0
+
+
+def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.processes import run_all
+
+    return run_all(settings)
+
+
+def _serve(settings: Settings, _args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_level="warning",
+        proxy_headers=False,
+        ws="none",  # no websockets: and rasa-sdk pins a websockets too old for uvicorn's
+    )
+    return 0
+
+
+def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.chat_cli import run_chat
+
+    return run_chat(args.url or settings.effective_public_url, language=args.language)
+
+
+def _bench(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bench.report import update_section
+
+    root = settings.project_root
+    out_dir = settings.var_dir / "bench"
+    if args.what in ("language", "all"):
+        from bot.bench.language import format_markdown, run_language_benchmark
+
+        report = run_language_benchmark(root / "bench/language_cases.yml", out_dir=out_dir)
+        markdown = format_markdown(report)
+        print(markdown)
+        if args.write:
+            update_section(
+                root / "BENCHMARKS.md",
+                "language",
+                markdown,
+                command="wegwijs bench language --write",
+            )
+    if args.what in ("eval", "all"):
+        _evaluate(settings, write=args.write, url=args.url)
+    return 0
+
+
+def _evaluate(settings: Settings, *, write: bool, url: str | None) -> None:
+    """Held-out questions through a running stack (--url), or one started for the purpose."""
+    import tempfile
+    from pathlib import Path
+
+    from bot.bench.evaluate import confusion_png, format_markdown, run_evaluation
+    from bot.bench.report import update_section
+    from bot.faq.schema import TOPICS, load_knowledge_base
+    from bot.stack import Stack, stack_settings
+
+    root = settings.project_root
+    kb = load_knowledge_base(root / "faq")
+    stack: Stack | None = None
+    if url is None:
+        print("Starting a local stack for the evaluation (about 30 s)...", file=sys.stderr)
+        stack = Stack(stack_settings(Path(tempfile.mkdtemp(prefix="wegwijs-eval-"))))
+        stack.start()
+        url = stack.url
+    try:
+        results = run_evaluation(url, kb)
+    finally:
+        if stack is not None:
+            stack.stop()
+    png = confusion_png(results, list(TOPICS), root / "docs/eval-confusion.png")
+    markdown = format_markdown(results, kb, png.relative_to(root))
+    print(markdown)
+    if write:
+        update_section(
+            root / "BENCHMARKS.md", "eval", markdown, command="wegwijs bench eval --write"
+        )
+
+
+COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] = {
+    "build": ("generate training data and responses from faq/ and texts/", _build),
+    "check-faq": ("check the knowledge base and texts (run before you commit)", _check_faq),
+    "migrate": ("bring the database to the latest schema", _migrate),
+    "train": ("train the Rasa model", _train),
+    "run": ("run Rasa, the action server and the gateway together", _run),
+    "serve": ("run the gateway only", _serve),
+    "chat": ("chat in the terminal through the gateway", _chat),
+    "bench": ("run a benchmark and print (or --write to BENCHMARKS.md) its numbers", _bench),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="wegwijs", description="Wegwijs: the newcomers' assistant."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (help_text, _handler) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        if name == "train":
+            command.add_argument(
+                "--if-changed", action="store_true", help="skip when the model is current"
+            )
+        if name == "bench":
+            command.add_argument("what", choices=["language", "eval", "all"])
+            command.add_argument("--url", help="eval: a running gateway instead of a new stack")
+            command.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+        if name == "chat":
+            command.add_argument("--url", help="the gateway (default: this machine's)")
+            command.add_argument("--language", choices=["uk", "en", "nl"], help="a language hint")
+    args = parser.parse_args(argv)
+    return COMMANDS[args.command][1](load_settings(), args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

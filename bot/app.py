@@ -1,0 +1,130 @@
+"""The gateway's web application: the web channel, the demo page and health checks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot.channels.web import build_router, error_response
+from bot.config import Settings
+from bot.conversation import ConversationService
+from bot.db.session import make_engine, make_sessionmaker
+from bot.language import LanguageDecider, normalize_hint
+from bot.pseudonym import Pseudonymizer, load_or_create_key
+from bot.rasa_client import RasaClient
+from bot.texts import load_texts
+
+log = logging.getLogger("wegwijs.gateway")
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    texts = load_texts(settings.project_root)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.effective_database_url)
+        rasa = RasaClient(base_url=settings.rasa_url, timeout=settings.rasa_timeout_seconds)
+        decider = LanguageDecider(default=settings.default_language, preload=True)
+        app.state.pseudonymizer = Pseudonymizer(
+            load_or_create_key(
+                settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None,
+                settings.var_dir,
+            )
+        )
+        app.state.service = ConversationService(
+            sessions=make_sessionmaker(engine),
+            rasa=rasa,
+            decider=decider,
+            texts=texts,
+            links=settings.links(),
+            default_language=settings.default_language,
+            max_message_chars=settings.max_message_chars,
+        )
+        app.state.rasa = rasa
+        announcer = asyncio.create_task(_announce_when_ready(rasa, settings))
+        try:
+            yield
+        finally:
+            announcer.cancel()
+            await rasa.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Wegwijs gateway",
+        summary="The web channel of Wegwijs, the trilingual assistant for newcomers.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+    )
+
+    @app.middleware("http")
+    async def refuse_foreign_origins(request: Request, call_next):  # type: ignore[no-untyped-def]
+        origin = request.headers.get("origin")
+        if request.method == "POST" and origin and origin.rstrip("/") not in settings.origins:
+            language = (
+                normalize_hint(request.headers.get("accept-language")) or settings.default_language
+            )
+            return error_response(
+                403,
+                "origin_not_allowed",
+                language,
+                texts.gateway_text("invalid_request", language, detail=f"origin {origin}"),
+            )
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        language = (
+            normalize_hint(request.headers.get("accept-language")) or settings.default_language
+        )
+        first = error.errors()[0] if error.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        detail = (
+            f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg", "invalid"))
+        )
+        message = texts.gateway_text("invalid_request", language, detail=detail)
+        return error_response(422, "invalid_request", language, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        language = (
+            normalize_hint(request.headers.get("accept-language")) or settings.default_language
+        )
+        message = texts.gateway_text("invalid_request", language, detail=str(error.detail))
+        return error_response(error.status_code, "http_error", language, message)
+
+    app.include_router(build_router())
+
+    @app.get("/healthz", tags=["operations"])
+    async def health(request: Request) -> dict[str, object]:
+        rasa: RasaClient = request.app.state.rasa
+        return {"status": "ok", "rasa": await rasa.is_ready()}
+
+    @app.get("/", include_in_schema=False)
+    async def demo_page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+async def _announce_when_ready(rasa: RasaClient, settings: Settings) -> None:
+    """Tells the person at the terminal where to chat, once Rasa has loaded its model."""
+    while not await rasa.is_ready():  # noqa: ASYNC110 (polling another process)
+        await asyncio.sleep(1.0)
+    log.warning("Wegwijs is ready: open %s in your browser to chat.", settings.effective_public_url)

@@ -1,0 +1,1 @@
+"""Benchmarks that measure the gateway's decisions on labelled data."""

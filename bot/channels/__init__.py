@@ -1,0 +1,1 @@
+"""The channels newcomers use: the web widget's JSON API and Telegram."""

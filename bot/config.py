@@ -1,0 +1,106 @@
+"""One Settings object, read from the environment (and .env). Every variable is in .env.example."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="", env_file=PROJECT_ROOT / ".env", extra="ignore", frozen=True
+    )
+
+    project_root: Path = Field(default=PROJECT_ROOT, alias="WEGWIJS_ROOT")
+    var_dir: Path = Field(default=PROJECT_ROOT / "var", alias="WEGWIJS_VAR_DIR")
+
+    # Storage: SQLite under var/ by default, PostgreSQL via DATABASE_URL.
+    database_url: str = Field(default="", alias="DATABASE_URL")
+    tracker_store_url: str = Field(default="", alias="TRACKER_STORE_URL")
+
+    # Processes (all on loopback except the gateway, which is the public face).
+    gateway_host: str = Field(default="127.0.0.1", alias="GATEWAY_HOST")
+    gateway_port: int = Field(default=8000, alias="GATEWAY_PORT")
+    public_url: str = Field(default="", alias="PUBLIC_URL")
+    rasa_url: str = Field(default="http://127.0.0.1:5005", alias="RASA_URL")
+    rasa_port: int = Field(default=5005, alias="RASA_PORT")
+    action_port: int = Field(default=5055, alias="ACTION_PORT")
+    rasa_timeout_seconds: float = Field(default=20.0, alias="RASA_TIMEOUT_SECONDS")
+    model_dir: Path = Field(default=PROJECT_ROOT / "models", alias="MODEL_DIR")
+
+    # Privacy: the key for pseudonymous conversation ids (keyed hash). Generated into
+    # var/ on first run when not set; set it explicitly in production.
+    pseudonym_key: SecretStr | None = Field(default=None, alias="PSEUDONYM_KEY")
+
+    # Language
+    default_language: Literal["uk", "en", "nl"] = Field(default="nl", alias="DEFAULT_LANGUAGE")
+
+    # Web widget
+    allowed_origins: str = Field(default="", alias="ALLOWED_ORIGINS")
+    max_message_chars: int = Field(default=1000, alias="MAX_MESSAGE_CHARS")
+
+    # Telegram (optional): runs when a token is given.
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL"
+    )
+
+    # Links the gateway fills into texts ([[name]]).
+    municipality_contact_url: str = Field(
+        default="https://www.almere.nl/contact", alias="MUNICIPALITY_CONTACT_URL"
+    )
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'wegwijs.db'}"
+
+    @property
+    def effective_tracker_store_url(self) -> str:
+        """Rasa's tracker store: the same PostgreSQL as the app when DATABASE_URL is set."""
+        if self.tracker_store_url:
+            return self.tracker_store_url
+        if self.database_url:
+            return sync_url(self.database_url, driver="psycopg2")
+        return f"sqlite:///{self.var_dir / 'tracker.db'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        host = "localhost" if self.gateway_host in ("127.0.0.1", "0.0.0.0") else self.gateway_host  # noqa: S104
+        return (self.public_url or f"http://{host}:{self.gateway_port}").rstrip("/")
+
+    @property
+    def origins(self) -> list[str]:
+        configured = [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+        return configured or [self.effective_public_url, f"http://127.0.0.1:{self.gateway_port}"]
+
+    def links(self) -> dict[str, str]:
+        return {
+            "privacy_url": f"{self.effective_public_url}/privacy",
+            "municipality_contact_url": self.municipality_contact_url,
+        }
+
+
+def sync_url(url: str, *, driver: str) -> str:
+    """postgres://, postgresql:// or postgresql+x:// as postgresql+<driver>://."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return f"postgresql+{driver}://" + url[len(prefix) :]
+    if url.startswith("postgresql+"):
+        return f"postgresql+{driver}://" + url.split("://", 1)[1]
+    return url
+
+
+def async_url(url: str) -> str:
+    """The SQLAlchemy async driver URL for our database (aiosqlite or psycopg)."""
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return sync_url(url, driver="psycopg")
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,269 @@
+"""One turn of a conversation, the same for every channel.
+
+The gateway decides the language, keeps users from typing internal intents, turns the
+bot's buttons into short single-use tokens, and renders Rasa's answers as typed replies.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db import repository
+from bot.db.models import Conversation, utcnow
+from bot.language import SUPPORTED, Language, LanguageDecider
+from bot.rasa_client import RasaClient, RasaMessage
+from bot.texts import Texts
+
+PLACEHOLDER = re.compile(r"\[\[([a-z_]+)\]\]")
+PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<entities>\{.*\})?$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class ReplyButton:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class FaqReference:
+    id: str
+    topic: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    language: Language
+    buttons: tuple[ReplyButton, ...] = ()
+    sender: Literal["bot", "staff", "system"] = "bot"
+    faq: FaqReference | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    language: Language
+    replies: list[Reply] = field(default_factory=list)
+
+
+class BadInput(Exception):
+    """Input we answer with a clear message instead of passing it on."""
+
+    def __init__(self, code: str, language: Language, message: str) -> None:
+        self.code = code
+        self.language = language
+        self.message = message
+        super().__init__(code)
+
+
+@dataclass(frozen=True)
+class Payload:
+    intent: str
+    entities: dict[str, Any]
+
+    @classmethod
+    def parse(cls, text: str) -> Payload | None:
+        match = PAYLOAD.match(text)
+        if match is None:
+            return None
+        entities: dict[str, Any] = {}
+        if match["entities"]:
+            try:
+                loaded = json.loads(match["entities"])
+            except json.JSONDecodeError:
+                return None
+            if not isinstance(loaded, dict):
+                return None
+            entities = loaded
+        return cls(intent=match["intent"], entities=entities)
+
+
+def clean_text(text: str) -> str:
+    """Removes control characters and leading slashes (users cannot type intents)."""
+    kept = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
+    return kept.strip().lstrip("/").strip()
+
+
+class ConversationService:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        rasa: RasaClient,
+        decider: LanguageDecider,
+        texts: Texts,
+        links: dict[str, str],
+        default_language: Language,
+        max_message_chars: int,
+    ) -> None:
+        self._sessions = sessions
+        self._rasa = rasa
+        self._decider = decider
+        self._texts = texts
+        self._links = links
+        self._default_language = default_language
+        self._max_chars = max_message_chars
+
+    @property
+    def texts(self) -> Texts:
+        return self._texts
+
+    async def language_of(self, conversation_id: str, *, hint: str | None = None) -> Language:
+        """The conversation's language, for messages outside a turn (errors, deliveries)."""
+        async with self._sessions() as session:
+            conversation = await repository.get_conversation(
+                session, conversation_id=conversation_id
+            )
+        if conversation is not None and conversation.language in SUPPORTED:
+            return conversation.language
+        return self._decider.decide("", hint=hint).language
+
+    async def start(self, *, conversation_id: str, channel: str, hint: str | None = None) -> Turn:
+        """First contact (or /start): the greeting, in the conversation's or the hinted language.
+
+        The greeting does not fix the conversation's language: the first real message (or a
+        language button) does, so "привіт" after a Dutch greeting is answered in Ukrainian.
+        """
+        async with self._sessions.begin() as session:
+            conversation = await repository.get_or_create_conversation(
+                session, conversation_id=conversation_id, channel=channel
+            )
+            language = self._conversation_language(conversation, hint=hint)
+        return await self._ask_rasa(conversation_id, "/greet", language, [])
+
+    async def handle_text(
+        self, *, conversation_id: str, channel: str, text: str, hint: str | None = None
+    ) -> Turn:
+        language_before = await self.language_of(conversation_id, hint=hint)
+        cleaned = clean_text(text)
+        if len(text) > self._max_chars:
+            raise BadInput(
+                "message_too_long",
+                language_before,
+                self._texts.gateway_text(
+                    "message_too_long", language_before, limit=self._max_chars
+                ),
+            )
+        if not cleaned:
+            raise BadInput(
+                "empty_message",
+                language_before,
+                self._texts.gateway_text("empty_message", language_before),
+            )
+        notices: list[Reply] = []
+        async with self._sessions.begin() as session:
+            conversation = await repository.get_or_create_conversation(
+                session, conversation_id=conversation_id, channel=channel
+            )
+            decision = self._decider.decide(
+                cleaned,
+                current=conversation.language if conversation.language in SUPPORTED else None,
+                explicit=conversation.language_explicit,
+                hint=hint,
+            )
+            language = decision.language
+            if decision.changed:
+                conversation.language_explicit = False
+                notices.append(self._system(language, "language_switched"))
+            if decision.russian and not conversation.russian_notice_sent:
+                conversation.russian_notice_sent = True
+                notices.append(self._system(language, "russian_notice"))
+            conversation.language = language
+            conversation.last_seen_at = utcnow()
+        return await self._ask_rasa(conversation_id, cleaned, language, notices)
+
+    async def handle_button(
+        self, *, conversation_id: str, channel: str, token: str, hint: str | None = None
+    ) -> Turn:
+        async with self._sessions.begin() as session:
+            conversation = await repository.get_or_create_conversation(
+                session, conversation_id=conversation_id, channel=channel
+            )
+            language = self._conversation_language(conversation, hint=hint)
+            payload_text = await repository.redeem_button(
+                session, conversation_id=conversation_id, token=token
+            )
+            payload = Payload.parse(payload_text) if payload_text else None
+            if payload is None:
+                return Turn(language=language, replies=[self._system(language, "button_expired")])
+            chosen = payload.entities.get("chosen_language")
+            if payload.intent == "change_language" and chosen in SUPPORTED:
+                conversation.language = chosen
+                conversation.language_explicit = True
+                language = chosen
+            conversation.last_seen_at = utcnow()
+        return await self._ask_rasa(conversation_id, payload_text or "", language, [])
+
+    async def handle_payload(self, *, conversation_id: str, channel: str, payload: str) -> Turn:
+        """A payload the gateway itself sends (a channel command such as /help)."""
+        async with self._sessions.begin() as session:
+            conversation = await repository.get_or_create_conversation(
+                session, conversation_id=conversation_id, channel=channel
+            )
+            language = self._conversation_language(conversation)
+        return await self._ask_rasa(conversation_id, payload, language, [])
+
+    def _conversation_language(
+        self, conversation: Conversation, *, hint: str | None = None
+    ) -> Language:
+        if conversation.language in SUPPORTED:
+            return conversation.language
+        return self._decider.decide("", hint=hint).language
+
+    def _system(self, language: Language, key: str) -> Reply:
+        return Reply(
+            text=self._texts.gateway_text(key, language), language=language, sender="system"
+        )
+
+    async def _ask_rasa(
+        self, conversation_id: str, text: str, language: Language, notices: list[Reply]
+    ) -> Turn:
+        messages = await self._rasa.send(
+            sender=conversation_id, text=text, metadata={"language": language}
+        )
+        replies = await self._render(conversation_id, language, messages)
+        return Turn(language=language, replies=[*notices, *replies])
+
+    async def _render(
+        self, conversation_id: str, language: Language, messages: list[RasaMessage]
+    ) -> list[Reply]:
+        replies: list[Reply] = []
+        joinable = False  # Rasa splits a text at blank lines: join the parts again
+        async with self._sessions.begin() as session:
+            for message in messages:
+                faq = message.custom.get("faq")
+                if isinstance(faq, dict) and replies:
+                    # An FAQ answer's metadata follows its text as a custom message.
+                    replies[-1] = replace(
+                        replies[-1], faq=FaqReference(id=str(faq["id"]), topic=str(faq["topic"]))
+                    )
+                    joinable = False
+                    continue
+                if message.text is None and not message.buttons:
+                    continue
+                text = self._fill_links(message.text or "")
+                if joinable and replies:
+                    replies[-1] = replace(replies[-1], text=f"{replies[-1].text}\n\n{text}")
+                else:
+                    replies.append(Reply(text=text, language=language))
+                if message.buttons:
+                    buttons = [
+                        ReplyButton(
+                            id=await repository.issue_button(
+                                session, conversation_id=conversation_id, payload=button.payload
+                            ),
+                            title=button.title,
+                        )
+                        for button in message.buttons
+                    ]
+                    replies[-1] = replace(replies[-1], buttons=tuple(buttons))
+                joinable = not message.buttons
+        return replies
+
+    def _fill_links(self, text: str) -> str:
+        return PLACEHOLDER.sub(lambda m: self._links.get(m[1], m[0]), text)

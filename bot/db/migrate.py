@@ -1,0 +1,14 @@
+"""Brings a database to the latest schema with Alembic (idempotent)."""
+
+from __future__ import annotations
+
+from alembic.config import Config
+
+from alembic import command
+from bot.config import PROJECT_ROOT
+
+
+def migrate(database_url: str) -> None:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", database_url)
+    command.upgrade(config, "head")

@@ -1,0 +1,68 @@
+"""Keyword-only functions over the app database, used by the gateway and the actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Conversation, Feedback, IssuedButton, utcnow
+
+BUTTON_TOKEN_BYTES = 6  # 8 URL-safe characters: far under Telegram's 64-byte callback limit
+BUTTON_LIFETIME = dt.timedelta(days=7)
+
+
+async def get_or_create_conversation(
+    session: AsyncSession, *, conversation_id: str, channel: str
+) -> Conversation:
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        conversation = Conversation(id=conversation_id, channel=channel)
+        session.add(conversation)
+        await session.flush()
+    return conversation
+
+
+async def get_conversation(session: AsyncSession, *, conversation_id: str) -> Conversation | None:
+    return await session.get(Conversation, conversation_id)
+
+
+async def issue_button(session: AsyncSession, *, conversation_id: str, payload: str) -> str:
+    """Stores a payload the bot offers and returns the short token that stands for it."""
+    token = secrets.token_urlsafe(BUTTON_TOKEN_BYTES)
+    session.add(IssuedButton(conversation_id=conversation_id, token=token, payload=payload))
+    return token
+
+
+async def redeem_button(session: AsyncSession, *, conversation_id: str, token: str) -> str | None:
+    """The payload of a button this conversation was shown, if it is still valid."""
+    button = await session.scalar(
+        select(IssuedButton).where(
+            IssuedButton.conversation_id == conversation_id, IssuedButton.token == token
+        )
+    )
+    if button is None or _as_utc(button.created_at) < utcnow() - BUTTON_LIFETIME:
+        return None
+    return button.payload
+
+
+async def record_feedback(
+    session: AsyncSession, *, conversation_id: str, faq_id: str, language: str, helpful: bool
+) -> None:
+    session.add(
+        Feedback(conversation_id=conversation_id, faq_id=faq_id, language=language, helpful=helpful)
+    )
+
+
+async def purge_expired_buttons(session: AsyncSession) -> int:
+    result = await session.execute(
+        delete(IssuedButton).where(IssuedButton.created_at < utcnow() - BUTTON_LIFETIME)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _as_utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite returns naive datetimes; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)

@@ -1,0 +1,248 @@
+"""The schema of a knowledge-base entry, with errors an editor can act on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+
+Language = Literal["uk", "en", "nl"]
+LANGUAGES: tuple[Language, ...] = ("uk", "en", "nl")
+TOPICS: tuple[str, ...] = (
+    "housing",
+    "language",
+    "work",
+    "legal",
+    "health",
+    "education",
+    "money",
+    "registration",
+    "community",
+)
+AUDIENCES = ("everyone", "ukrainians", "status_holders", "asylum_seekers")
+MIN_QUESTIONS = 8
+MIN_HELDOUT = 2
+MAX_TITLE = 60
+MAX_ANSWER = 1500
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+RUSSIAN_ONLY_LETTERS = re.compile(r"[ыэъё]", re.IGNORECASE)
+
+
+class Trilingual(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    uk: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    nl: str = Field(min_length=1)
+
+    def get(self, language: Language) -> str:
+        return str(getattr(self, language))
+
+
+class Questions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    uk: list[str] = Field(min_length=MIN_QUESTIONS)
+    en: list[str] = Field(min_length=MIN_QUESTIONS)
+    nl: list[str] = Field(min_length=MIN_QUESTIONS)
+
+
+class Heldout(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    uk: list[str] = Field(min_length=MIN_HELDOUT)
+    en: list[str] = Field(min_length=MIN_HELDOUT)
+    nl: list[str] = Field(min_length=MIN_HELDOUT)
+    ru: list[str] = Field(default_factory=list)
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=2)
+    url: HttpUrl
+
+    @field_validator("url")
+    @classmethod
+    def _https_only(cls, url: HttpUrl) -> HttpUrl:
+        if url.scheme != "https":
+            raise ValueError("must start with https://")
+        return url
+
+
+class Entry(BaseModel):
+    """One answer in the knowledge base: `faq/<topic>/<id>.yml`."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    topic: Literal[
+        "housing",
+        "language",
+        "work",
+        "legal",
+        "health",
+        "education",
+        "money",
+        "registration",
+        "community",
+    ]
+    scope: Literal["national", "local"]
+    audience: str | list[str] = "everyone"
+    reviewed: dt.date
+    sources: list[Source] = Field(min_length=1)
+    title: Trilingual
+    questions: Questions
+    heldout: Heldout
+    answer: Trilingual
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not ID_PATTERN.match(value):
+            raise ValueError("must be snake_case: lower-case letters, digits and _")
+        return value
+
+    @field_validator("audience")
+    @classmethod
+    def _known_audience(cls, value: str | list[str]) -> str | list[str]:
+        for item in [value] if isinstance(value, str) else value:
+            if item not in AUDIENCES:
+                raise ValueError(f"'{item}' is not one of {', '.join(AUDIENCES)}")
+        return value
+
+    @property
+    def audiences(self) -> list[str]:
+        return [self.audience] if isinstance(self.audience, str) else list(self.audience)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem in one file, said so that an editor can find and fix it."""
+
+    path: Path
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        shown = self.path
+        for parent in self.path.parents:
+            if parent.name == "faq":
+                shown = self.path.relative_to(parent.parent)
+                break
+        return f"{shown}: {self.field}: {self.message}"
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    entries: tuple[Entry, ...]
+
+    def by_id(self) -> dict[str, Entry]:
+        return {entry.id: entry for entry in self.entries}
+
+    def in_topic(self, topic: str) -> list[Entry]:
+        return [entry for entry in self.entries if entry.topic == topic]
+
+
+class KnowledgeBaseError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(file)"
+
+
+def _content_problems(path: Path, entry: Entry) -> Iterable[Problem]:
+    if entry.id != path.stem:
+        yield Problem(path, "id", f"'{entry.id}' must equal the file name '{path.stem}'")
+    if entry.topic != path.parent.name:
+        yield Problem(path, "topic", f"'{entry.topic}' must equal the folder '{path.parent.name}'")
+    if not entry.id.startswith(f"{entry.topic}_"):
+        yield Problem(path, "id", f"must start with '{entry.topic}_'")
+    for language in LANGUAGES:
+        title = entry.title.get(language)
+        if len(title) > MAX_TITLE:
+            yield Problem(
+                path, f"title.{language}", f"{len(title)} characters, at most {MAX_TITLE}"
+            )
+        answer = entry.answer.get(language).strip()
+        if len(answer) > MAX_ANSWER:
+            yield Problem(
+                path, f"answer.{language}", f"{len(answer)} characters, at most {MAX_ANSWER}"
+            )
+        if "<" in answer and ">" in answer:
+            yield Problem(path, f"answer.{language}", "looks like HTML: answers are plain text")
+        if "**" in answer or "](" in answer:
+            yield Problem(path, f"answer.{language}", "looks like Markdown: answers are plain text")
+        if language != "uk" and CYRILLIC.search(answer):
+            yield Problem(path, f"answer.{language}", "contains Cyrillic letters")
+        if language == "uk" and RUSSIAN_ONLY_LETTERS.search(answer + title):
+            yield Problem(
+                path, f"answer.{language}", "contains ы, э, ъ or ё: Russian, not Ukrainian"
+            )
+        trained = {q.strip().lower() for q in getattr(entry.questions, language)}
+        for question in getattr(entry.heldout, language):
+            if question.strip().lower() in trained:
+                yield Problem(
+                    path, f"heldout.{language}", f"'{question}' is also a training question"
+                )
+    if entry.reviewed > dt.date.today():
+        yield Problem(path, "reviewed", f"{entry.reviewed} is in the future")
+
+
+def load_entry(path: Path) -> tuple[Entry | None, list[Problem]]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        return None, [Problem(path, "(yaml)", str(error).replace("\n", " "))]
+    if not isinstance(raw, dict):
+        return None, [Problem(path, "(file)", "must be a YAML mapping of fields")]
+    try:
+        entry = Entry.model_validate(raw)
+    except ValidationError as error:
+        return None, [
+            Problem(path, _location(detail["loc"]), detail["msg"]) for detail in error.errors()
+        ]
+    return entry, list(_content_problems(path, entry))
+
+
+def entry_paths(root: Path) -> list[Path]:
+    return sorted(path for path in root.glob("*/*.yml"))
+
+
+def load_knowledge_base(root: Path) -> KnowledgeBase:
+    """Loads and checks every entry; raises KnowledgeBaseError listing all problems."""
+    problems: list[Problem] = []
+    entries: list[Entry] = []
+    for path in entry_paths(root):
+        entry, entry_problems = load_entry(path)
+        problems.extend(entry_problems)
+        if entry is not None:
+            entries.append(entry)
+    problems.extend(_cross_entry_problems(root, entries))
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return KnowledgeBase(entries=tuple(entries))
+
+
+def _cross_entry_problems(root: Path, entries: list[Entry]) -> Iterable[Problem]:
+    seen: dict[tuple[str, str], str] = {}
+    for entry in entries:
+        path = root / entry.topic / f"{entry.id}.yml"
+        for language in LANGUAGES:
+            for question in getattr(entry.questions, language):
+                key = (language, " ".join(question.lower().split()))
+                other = seen.setdefault(key, entry.id)
+                if other != entry.id:
+                    yield Problem(
+                        path,
+                        f"questions.{language}",
+                        f"'{question}' is also a question of {other}",
+                    )
+    for topic in TOPICS:
+        if entries and not any(entry.topic == topic for entry in entries):
+            yield Problem(root / topic, "(topic)", "has no entries")

@@ -1,0 +1,62 @@
+"""Starts Rasa, the action server and the gateway together (honcho), with one environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+from bot.pseudonym import load_or_create_key
+from bot.training import current_model, rasa_environment
+
+
+def process_environment(settings: Settings, *, model: Path) -> dict[str, str]:
+    """Everything the three processes read, derived from one Settings object."""
+    key = load_or_create_key(
+        settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None,
+        settings.var_dir,
+    )
+    env = rasa_environment()
+    env.update(
+        {
+            "WEGWIJS_MODEL": str(model),
+            "WEGWIJS_ACTION_ENDPOINT": f"http://127.0.0.1:{settings.action_port}/webhook",
+            "WEGWIJS_TRACKER_STORE_URL": settings.effective_tracker_store_url,
+            "WEGWIJS_VAR_DIR": str(settings.var_dir),
+            "RASA_PORT": str(settings.rasa_port),
+            "RASA_URL": settings.rasa_url,
+            "ACTION_PORT": str(settings.action_port),
+            "GATEWAY_HOST": settings.gateway_host,
+            "GATEWAY_PORT": str(settings.gateway_port),
+            "DATABASE_URL": settings.effective_database_url,
+            "PSEUDONYM_KEY": key.decode(),
+            "PYTHONUNBUFFERED": "1",
+            "SANIC_HOST": "127.0.0.1",
+        }
+    )
+    return env
+
+
+def run_all(settings: Settings) -> int:
+    """`make run`: the three processes with prefixed logs; Ctrl-C stops them together."""
+    root = settings.project_root
+    env = process_environment(settings, model=current_model(root, settings.model_dir))
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    print(
+        f"Starting Rasa, the action server and the gateway. When Rasa has loaded its model "
+        f"(about 30 s), chat at {settings.effective_public_url} (or run `make chat` in another "
+        f"terminal). Ctrl-C stops everything.",
+        flush=True,
+    )
+    honcho = Path(sys.executable).with_name("honcho")
+    command = [str(honcho), "--procfile", str(root / "Procfile"), "--app-root", str(root), "start"]
+    try:
+        return subprocess.run(command, env=env, cwd=root, check=False).returncode
+    except KeyboardInterrupt:
+        return 0
+
+
+def inherit(env: dict[str, str]) -> None:
+    os.environ.update(env)

@@ -1,0 +1,81 @@
+"""Talks to Rasa's REST channel on loopback and returns typed messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not answer (not started yet, restarting, or overloaded)."""
+
+
+@dataclass(frozen=True)
+class RasaButton:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class RasaMessage:
+    text: str | None = None
+    buttons: tuple[RasaButton, ...] = ()
+    custom: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_messages(raw: object) -> list[RasaMessage]:
+    if not isinstance(raw, list):
+        raise RasaUnavailable(f"unexpected answer from Rasa: {type(raw).__name__}")
+    messages: list[RasaMessage] = []
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        buttons = tuple(
+            RasaButton(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+            for b in item.get("buttons") or []
+            if isinstance(b, dict)
+        )
+        custom = item.get("custom")
+        messages.append(
+            RasaMessage(
+                text=item.get("text"),
+                buttons=buttons,
+                custom=custom if isinstance(custom, dict) else {},
+            )
+        )
+    return messages
+
+
+class RasaClient:
+    def __init__(
+        self, *, base_url: str, timeout: float, client: httpx.AsyncClient | None = None
+    ) -> None:
+        self._client = client or httpx.AsyncClient(
+            base_url=base_url,
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+        )
+
+    async def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> list[RasaMessage]:
+        try:
+            response = await self._client.post(
+                "/webhooks/rest/webhook",
+                json={"sender": sender, "message": text, "metadata": metadata},
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(str(error) or type(error).__name__) from error
+        return parse_messages(response.json())
+
+    async def is_ready(self) -> bool:
+        """True when Rasa's REST channel answers (the model is loaded by then)."""
+        try:
+            response = await self._client.get("/webhooks/rest/", timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def close(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,57 @@
+"""Shared fixtures: the real stack (trained once per run by `make test`'s setup) and databases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.training import ModelMissing, current_model
+from tests.support import (
+    Stack,
+    WebChat,
+    fresh_postgres_database,
+    postgres_admin_url,
+    stack_settings,
+)
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> None:
+    try:
+        current_model(PROJECT_ROOT, PROJECT_ROOT / "models")
+    except ModelMissing as error:
+        pytest.fail(f"{error} (`make test` trains it first)")
+
+
+@pytest.fixture(scope="session")
+def stack(trained_model: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """One running stack on SQLite for the whole session."""
+    running = Stack(stack_settings(tmp_path_factory.mktemp("var")))
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def new_chat(stack: Stack) -> Iterator[Callable[..., WebChat]]:
+    """Makes newcomers chatting with the session's stack; closes their connections afterwards."""
+    made: list[WebChat] = []
+
+    def make(language: str | None = None) -> WebChat:
+        made.append(WebChat(stack.url, language=language))
+        return made[-1]
+
+    yield make
+    for web_chat in made:
+        web_chat.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    admin = postgres_admin_url()
+    if admin is None:
+        pytest.skip("no PostgreSQL reachable (set DATABASE_URL to run these tests)")
+    with fresh_postgres_database(admin) as url:
+        yield url

@@ -1,0 +1,103 @@
+"""Helpers for tests: real databases and a newcomer in the web channel."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from bot.stack import Stack, free_port, stack_settings
+
+__all__ = ["Stack", "WebChat", "free_port", "stack_settings", "texts_of"]
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_admin_url() -> str | None:
+    """DATABASE_URL if set, else the local server CI machines here run; None when unreachable."""
+    url = os.environ.get("DATABASE_URL") or LOCAL_POSTGRES
+    if not url.startswith("postgres"):
+        return None
+    try:
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception:
+        return None
+    return url
+
+
+@contextmanager
+def fresh_postgres_database(admin_url: str) -> Iterator[str]:
+    """A new, empty database for one test session, dropped afterwards."""
+    name = f"wegwijs_test_{secrets.token_hex(4)}"
+    admin = create_engine(
+        admin_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base = admin_url.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class WebChat:
+    """A newcomer in the web channel: the same JSON API the page uses."""
+
+    def __init__(self, base_url: str, *, language: str | None = None) -> None:
+        self.client = httpx.Client(base_url=base_url, timeout=60.0)
+        self.page_language = language
+        self.token = ""
+        self.buttons: dict[str, str] = {}
+
+    def start(self) -> dict[str, object]:
+        response = self.client.post("/api/conversations", json={"language": self.page_language})
+        assert response.status_code == 201, response.text
+        data: dict[str, object] = response.json()
+        self.token = str(data["conversation"])
+        self._remember(data)
+        return data
+
+    def say(self, text: str) -> dict[str, object]:
+        response = self.client.post(
+            f"/api/conversations/{self.token}/messages",
+            json={"text": text, "language": self.page_language},
+        )
+        assert response.status_code == 200, response.text
+        data: dict[str, object] = response.json()
+        self._remember(data)
+        return data
+
+    def press(self, title: str) -> dict[str, object]:
+        assert title in self.buttons, f"no button {title!r} in {list(self.buttons)}"
+        response = self.client.post(
+            f"/api/conversations/{self.token}/messages",
+            json={"button": self.buttons[title], "language": self.page_language},
+        )
+        assert response.status_code == 200, response.text
+        data: dict[str, object] = response.json()
+        self._remember(data)
+        return data
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _remember(self, data: dict[str, object]) -> None:
+        self.buttons = {
+            button["title"]: button["id"]
+            for message in data["messages"]  # type: ignore[attr-defined]
+            for button in message["buttons"]
+        }
+
+
+def texts_of(data: dict[str, object]) -> str:
+    return "\n".join(str(m["text"]) for m in data["messages"])  # type: ignore[attr-defined]
