@@ -18,10 +18,20 @@ def machine_line() -> str:
     )
 
 
+def nest(markdown: str) -> str:
+    """Fits a report under a `##` section: drops its `#` title, demotes the other headings."""
+    lines = []
+    for line in markdown.strip().splitlines():
+        if line.startswith("# "):
+            continue
+        lines.append(f"#{line}" if line.startswith("#") else line)
+    return "\n".join(lines).strip()
+
+
 def update_section(path: Path, name: str, body: str, *, command: str) -> None:
     """Replaces the text between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`."""
     start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    block = f"{start}\n_Command: `{command}` · {machine_line()}_\n\n{body.strip()}\n{end}"
+    block = f"{start}\n_Command: `{command}` · {machine_line()}_\n\n{nest(body)}\n{end}"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
     if pattern.search(text):

@@ -79,8 +79,7 @@ form.addEventListener("submit", (event) => {
   send({ text }, text);
 });
 
+// A reload keeps the conversation (its token is in sessionStorage): the user types on.
 if (!sessionStorage.getItem(STORAGE_KEY)) {
   start().catch((error) => show({ text: error?.message || String(error) }, "system"));
-} else {
-  show({ text: "…" }, "system");
 }
