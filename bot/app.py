@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bot.channels.telegram import TelegramRuntime, build_webhook_router
 from bot.channels.web import build_router, error_response
 from bot.config import Settings
 from bot.conversation import ConversationService
@@ -53,9 +54,25 @@ def create_app(settings: Settings) -> FastAPI:
         )
         app.state.rasa = rasa
         announcer = asyncio.create_task(_announce_when_ready(rasa, settings))
+
+        # --- Telegram: runs with the gateway when TELEGRAM_BOT_TOKEN is set -----------------
+        telegram: TelegramRuntime | None = None
+        if settings.telegram_bot_token and settings.telegram_bot_token.get_secret_value():
+            telegram = TelegramRuntime(
+                settings=settings,
+                service=app.state.service,
+                pseudonyms=app.state.pseudonymizer,
+                sessions=make_sessionmaker(engine),
+            )
+            telegram.start()
+        app.state.telegram = telegram
+        # --- end Telegram ----------------------------------------------------------------------
+
         try:
             yield
         finally:
+            if telegram is not None:
+                await telegram.stop()
             announcer.cancel()
             await rasa.close()
             await engine.dispose()
@@ -109,6 +126,7 @@ def create_app(settings: Settings) -> FastAPI:
         return error_response(error.status_code, "http_error", language, message)
 
     app.include_router(build_router())
+    app.include_router(build_webhook_router())  # Telegram's webhook mode
 
     @app.get("/healthz", tags=["operations"])
     async def health(request: Request) -> dict[str, object]:

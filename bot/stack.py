@@ -47,6 +47,8 @@ class Stack:
 
     settings: Settings
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Extra variables for the processes (e.g. TELEGRAM_MODE), read at each start().
+    environment: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -60,6 +62,9 @@ class Stack:
         env = process_environment(
             self.settings, model=current_model(PROJECT_ROOT, self.settings.model_dir)
         )
+        # A stack never talks to the real Telegram with a token from a developer's .env.
+        env["TELEGRAM_BOT_TOKEN"] = ""
+        env.update(self.environment)
         migrate(self.settings.effective_database_url)
         procfile = parse_procfile((PROJECT_ROOT / "Procfile").read_text())
         self.log_dir.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -60,3 +60,13 @@ class Feedback(Base):
     language: Mapped[str] = mapped_column(String(2))
     helpful: Mapped[bool]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TelegramUpdate(Base):
+    """An update the Telegram webhook accepted. Telegram delivers again when it misses our
+    answer, so the id is kept (and purged after a while) to process each update once."""
+
+    __tablename__ = "telegram_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

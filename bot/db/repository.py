@@ -6,12 +6,15 @@ import datetime as dt
 import secrets
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import Conversation, Feedback, IssuedButton, utcnow
+from bot.db.models import Conversation, Feedback, IssuedButton, TelegramUpdate, utcnow
 
 BUTTON_TOKEN_BYTES = 6  # 8 URL-safe characters: far under Telegram's 64-byte callback limit
 BUTTON_LIFETIME = dt.timedelta(days=7)
+# Telegram gives up redelivering an update after 24 hours; two days leaves a margin.
+TELEGRAM_UPDATE_RETENTION = dt.timedelta(days=2)
 
 
 async def get_or_create_conversation(
@@ -59,6 +62,31 @@ async def record_feedback(
 async def purge_expired_buttons(session: AsyncSession) -> int:
     result = await session.execute(
         delete(IssuedButton).where(IssuedButton.created_at < utcnow() - BUTTON_LIFETIME)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def accept_telegram_update(
+    sessions: async_sessionmaker[AsyncSession], *, update_id: int
+) -> bool:
+    """Records an update id; False when it was accepted before (a redelivery).
+
+    Takes the sessionmaker, not a session: the unique key decides, in a transaction of its
+    own, so two deliveries arriving at once cannot both win.
+    """
+    try:
+        async with sessions.begin() as session:
+            session.add(TelegramUpdate(update_id=update_id))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def purge_telegram_updates(
+    session: AsyncSession, *, older_than: dt.timedelta = TELEGRAM_UPDATE_RETENTION
+) -> int:
+    result = await session.execute(
+        delete(TelegramUpdate).where(TelegramUpdate.received_at < utcnow() - older_than)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
