@@ -93,6 +93,30 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
     return run_chat(args.url or settings.effective_public_url, language=args.language)
 
 
+def _feedback(settings: Settings, _args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.db.repository import feedback_summary
+    from bot.db.session import make_engine, make_sessionmaker
+
+    async def summary() -> list[tuple[str, str, int, int]]:
+        engine = make_engine(settings.effective_database_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                return await feedback_summary(session)
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(summary())
+    if not rows:
+        print("No feedback yet.")
+        return 0
+    print(f"{'entry':<45} {'lang':<5} {'helped':>7} {'did not':>8}")
+    for faq_id, language, helpful, unhelpful in rows:
+        print(f"{faq_id:<45} {language:<5} {helpful:>7} {unhelpful:>8}")
+    return 0
+
+
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
     from bot.bench.report import update_section
 
@@ -156,6 +180,7 @@ COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] =
     "run": ("run Rasa, the action server and the gateway together", _run),
     "serve": ("run the gateway only", _serve),
     "chat": ("chat in the terminal through the gateway", _chat),
+    "feedback": ("show 'did this help?' answers per entry, least helpful first", _feedback),
     "bench": ("run a benchmark and print (or --write to BENCHMARKS.md) its numbers", _bench),
 }
 

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-TRAINING_INPUTS = ("config.yml", "domain", "data", "requirements/rasa.lock", "rasa_plugins")
+TRAINING_INPUTS = ("config.yml", "domain", "data", "requirements/rasa.lock")
+PLUGINS = "rasa_plugins"  # part of the fingerprint only when config.yml uses a plug-in
 MODEL_PREFIX = "wegwijs-"
 KEEP_MODELS = 2
 
@@ -18,7 +19,10 @@ class ModelMissing(Exception):
 
 def fingerprint(root: Path) -> str:
     digest = hashlib.sha256()
-    for name in TRAINING_INPUTS:
+    inputs = list(TRAINING_INPUTS)
+    if PLUGINS in (root / "config.yml").read_text(encoding="utf-8"):
+        inputs.append(PLUGINS)
+    for name in inputs:
         path = root / name
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:

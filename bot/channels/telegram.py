@@ -308,7 +308,7 @@ class TelegramHandlers:
         async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             async def ask(conversation_id: str, hint: str | None) -> Turn:
                 return await self._service.handle_payload(
-                    conversation_id=conversation_id, channel=CHANNEL, payload=payload
+                    conversation_id=conversation_id, channel=CHANNEL, payload=payload, hint=hint
                 )
 
             await self._turn(update, context, ask)

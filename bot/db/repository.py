@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -94,3 +94,18 @@ async def purge_telegram_updates(
 def _as_utc(moment: dt.datetime) -> dt.datetime:
     """SQLite returns naive datetimes; they were stored in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+async def feedback_summary(session: AsyncSession) -> list[tuple[str, str, int, int]]:
+    """(faq id, language, helpful, not helpful) for every entry that got feedback."""
+    rows = await session.execute(
+        select(
+            Feedback.faq_id,
+            Feedback.language,
+            func.count().filter(Feedback.helpful.is_(True)),
+            func.count().filter(Feedback.helpful.is_(False)),
+        )
+        .group_by(Feedback.faq_id, Feedback.language)
+        .order_by(func.count().filter(Feedback.helpful.is_(False)).desc(), Feedback.faq_id)
+    )
+    return [(faq_id, language, int(yes), int(no)) for faq_id, language, yes, no in rows]

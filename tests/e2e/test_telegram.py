@@ -251,6 +251,12 @@ def test_commands_reach_their_rules_in_the_conversations_language(
     assert {"Українська", "English", "Nederlands"} <= set(buttons_of(language_menu))
 
 
+def test_a_command_before_any_text_uses_the_telegram_language(polling: TelegramStack) -> None:
+    user = new_user()
+    polling.say(user, "/help", "uk")  # the very first thing this user does
+    polling.fake.wait_for_text(user, "Напишіть своє запитання звичайними словами")
+
+
 def test_a_long_answer_is_split_under_telegrams_limit(polling: TelegramStack) -> None:
     user = new_user()
     polling.say(user, "Good morning, I need some help", "en")

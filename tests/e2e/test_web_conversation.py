@@ -110,9 +110,11 @@ def test_russian_is_answered_in_ukrainian_with_a_notice_once(
 ) -> None:
     chat = new_chat()
     chat.start()
+    chat.say("Goedemiddag, ik heb een vraag over mijn huis")
     first = chat.say("Здравствуйте, как мне найти квартиру в Алмере?")
     assert first["language"] == "uk"
     assert "Я розумію російську" in texts_of(first)
+    assert "Ви написали українською" not in texts_of(first)  # it was Russian, not Ukrainian
     second = chat.say("Спасибо, а где мне получить номер BSN?")
     assert second["language"] == "uk"
     assert "Я розумію російську" not in texts_of(second)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import repository
 from bot.db.migrate import migrate
-from bot.db.models import Feedback
+from bot.db.models import Base, Feedback
 from bot.db.session import make_engine, make_sessionmaker
 
 
@@ -25,6 +25,9 @@ async def sessions(
         url = request.getfixturevalue("postgres_url")
     migrate(url)
     engine = make_engine(url)
+    async with engine.begin() as connection:  # the PostgreSQL database lives for the session
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(table.delete())
     yield make_sessionmaker(engine)
     await engine.dispose()
 
@@ -74,3 +77,16 @@ async def test_feedback_is_stored_without_message_text(
     assert [(f.faq_id, f.language, f.helpful) for f in stored] == [
         ("registration_bsn", "nl", False)
     ]
+
+
+async def test_feedback_summary_puts_the_least_helpful_entries_first(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        for faq_id, helpful in [("a", True), ("b", False), ("b", False), ("a", False), ("b", True)]:
+            await repository.record_feedback(
+                session, conversation_id="we-x", faq_id=faq_id, language="uk", helpful=helpful
+            )
+    async with sessions() as session:
+        summary = await repository.feedback_summary(session)
+    assert summary == [("b", "uk", 1, 2), ("a", "uk", 1, 1)]
