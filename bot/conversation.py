@@ -199,6 +199,25 @@ class ConversationService:
             conversation.last_seen_at = utcnow()
         return await self._ask_rasa(conversation_id, payload_text or "", language, [])
 
+    async def choose_language(
+        self, *, conversation_id: str, channel: str, language: Language
+    ) -> Turn:
+        """The user chose a language outside the chat (the widget's switch): an explicit choice.
+
+        Rasa hears it as the language button would send it, so the reply is the same.
+        """
+        async with self._sessions.begin() as session:
+            conversation = await repository.get_or_create_conversation(
+                session, conversation_id=conversation_id, channel=channel
+            )
+            conversation.language = language
+            conversation.language_explicit = True
+            conversation.last_seen_at = utcnow()
+        payload = "/change_language" + json.dumps(
+            {"chosen_language": language}, separators=(",", ":")
+        )
+        return await self._ask_rasa(conversation_id, payload, language, [])
+
     async def handle_payload(self, *, conversation_id: str, channel: str, payload: str) -> Turn:
         """A payload the gateway itself sends (a channel command such as /help)."""
         async with self._sessions.begin() as session:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -30,6 +30,7 @@ class Texts:
     button_groups: dict[str, list[str]]
     gateway: dict[str, dict[str, str]]
     faq_labels: dict[str, Any]
+    widget: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def gateway_text(self, key: str, language: Language, **values: object) -> str:
         template = self.gateway[key][language]
@@ -70,6 +71,7 @@ def load_texts(root: Path) -> Texts:
         button_groups=buttons["groups"],
         gateway=_read(folder / "gateway.yml"),
         faq_labels=_read(folder / "faq_labels.yml"),
+        widget=_read(folder / "widget.yml"),
     )
 
 
@@ -98,6 +100,8 @@ def missing_translations(texts: Texts) -> list[str]:
         check(f"texts/buttons.yml: {key}.title", spec.get("title"))
     for key, messages in texts.gateway.items():
         check(f"texts/gateway.yml: {key}", messages)
+    for key, labels in texts.widget.items():
+        check(f"texts/widget.yml: {key}", labels)
     for key in ("sources", "reviewed"):
         check(f"texts/faq_labels.yml: {key}", texts.faq_labels.get(key))
     months = texts.faq_labels.get("months") or {}

@@ -2,24 +2,31 @@
 
     POST /api/conversations                      start: {"language": "nl"?} -> greeting
     POST /api/conversations/{token}/messages     {"text": "..."} or {"button": "<id>"}
+    POST /api/conversations/{token}/language     {"language": "uk"}: the widget's language switch
+    GET  /api/widget/texts                       the widget's labels (texts/widget.yml)
 
 Replies carry their language and, for knowledge-base answers, the FAQ id and topic.
-Errors are JSON with a code and a message in the user's language.
+Errors are JSON with a code and a message in the user's language. The demo page, in Dutch
+at / (bot/app.py), is also served in English at /en and in Ukrainian at /uk.
 """
 
 from __future__ import annotations
 
+from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.conversation import BadInput, ConversationService, Reply, Turn
+from bot.language import SUPPORTED
 from bot.pseudonym import Pseudonymizer, new_web_token
 from bot.rasa_client import RasaUnavailable
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"  # noqa: S105 (a pattern, not a secret)
+STATIC = FilePath(__file__).resolve().parent.parent / "static"
+DEMO_PAGES = {"en": STATIC / "en.html", "uk": STATIC / "uk.html"}
 
 
 class StartRequest(BaseModel):
@@ -44,6 +51,11 @@ class MessageRequest(BaseModel):
         if (self.text is None) == (self.button is None):
             raise ValueError("send either 'text' or 'button'")
         return self
+
+
+class LanguageRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    language: Literal["uk", "en", "nl"] = Field(description="The language the user chose.")
 
 
 class ButtonOut(BaseModel):
@@ -110,6 +122,14 @@ Pseudonyms = Annotated[Pseudonymizer, Depends(get_pseudonymizer)]
 
 
 def build_router() -> APIRouter:
+    """The web channel's API under /api, and the demo page in English and Ukrainian."""
+    router = APIRouter()
+    router.include_router(_api_router())
+    router.include_router(_demo_router())
+    return router
+
+
+def _api_router() -> APIRouter:
     router = APIRouter(prefix="/api", tags=["web channel"])
 
     @router.post("/conversations", status_code=201, response_model=None)
@@ -156,6 +176,46 @@ def build_router() -> APIRouter:
         except RasaUnavailable:
             return await _unavailable(service, conversation_id, body.language)
         return _turn_out(token, turn)
+
+    @router.post("/conversations/{token}/language", response_model=None)
+    async def choose_language(
+        token: Annotated[str, Path(pattern=TOKEN_PATTERN)],
+        body: LanguageRequest,
+        service: Service,
+        pseudonyms: Pseudonyms,
+    ) -> TurnOut | JSONResponse:
+        """The widget's language switch: the choice is explicit; the reply confirms it."""
+        conversation_id = pseudonyms.conversation_id("web", token)
+        try:
+            turn = await service.choose_language(
+                conversation_id=conversation_id, channel="web", language=body.language
+            )
+        except RasaUnavailable:
+            return await _unavailable(service, conversation_id, body.language)
+        return _turn_out(token, turn)
+
+    @router.get("/widget/texts")
+    async def widget_texts(service: Service) -> dict[str, dict[str, str]]:
+        """The widget's labels in every language, so its language switch needs no reload."""
+        table = service.texts.widget
+        return {
+            language: {key: labels[language] for key, labels in table.items()}
+            for language in SUPPORTED
+        }
+
+    return router
+
+
+def _demo_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/en")
+    async def demo_page_english() -> FileResponse:
+        return FileResponse(DEMO_PAGES["en"])
+
+    @router.get("/uk")
+    async def demo_page_ukrainian() -> FileResponse:
+        return FileResponse(DEMO_PAGES["uk"])
 
     return router
 

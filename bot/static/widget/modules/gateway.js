@@ -1,0 +1,67 @@
+// The gateway's JSON API (README: "The web API"; interactive at /docs on the gateway).
+
+/** An error from the gateway; `message` is in the user's language when the gateway gave one. */
+export class GatewayError extends Error {
+  constructor(message, { code, language = null }) {
+    super(message || code);
+    this.code = code;
+    this.language = language;
+    this.fromGateway = Boolean(message);
+  }
+}
+
+export class Gateway {
+  constructor(server, pageLanguage) {
+    this.server = server;
+    this.pageLanguage = pageLanguage;
+  }
+
+  async request(method, path, body) {
+    let response;
+    try {
+      response = await fetch(`${this.server}${path}`, {
+        method,
+        mode: "cors",
+        credentials: "omit",
+        headers: {
+          Accept: "application/json",
+          "Accept-Language": this.pageLanguage,
+          ...(body ? { "Content-Type": "application/json" } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    } catch {
+      throw new GatewayError(null, { code: "network" });
+    }
+    const data = await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = data?.error ?? {};
+      throw new GatewayError(error.message, {
+        code: error.code ?? `http_${response.status}`,
+        language: error.language ?? null,
+      });
+    }
+    return data;
+  }
+
+  texts() {
+    return this.request("GET", "/api/widget/texts");
+  }
+
+  start() {
+    return this.request("POST", "/api/conversations", { language: this.pageLanguage });
+  }
+
+  send(token, message) {
+    return this.request("POST", `/api/conversations/${encodeURIComponent(token)}/messages`, {
+      ...message,
+      language: this.pageLanguage,
+    });
+  }
+
+  chooseLanguage(token, language) {
+    return this.request("POST", `/api/conversations/${encodeURIComponent(token)}/language`, {
+      language,
+    });
+  }
+}
