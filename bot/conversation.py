@@ -169,10 +169,11 @@ class ConversationService:
             language = decision.language
             if decision.changed:
                 conversation.language_explicit = False
-                notices.append(self._system(language, "language_switched"))
             if decision.russian and not conversation.russian_notice_sent:
                 conversation.russian_notice_sent = True
                 notices.append(self._system(language, "russian_notice"))
+            elif decision.changed and not decision.russian:
+                notices.append(self._system(language, "language_switched"))
             conversation.language = language
             conversation.last_seen_at = utcnow()
         return await self._ask_rasa(conversation_id, cleaned, language, notices)
@@ -218,13 +219,15 @@ class ConversationService:
         )
         return await self._ask_rasa(conversation_id, payload, language, [])
 
-    async def handle_payload(self, *, conversation_id: str, channel: str, payload: str) -> Turn:
+    async def handle_payload(
+        self, *, conversation_id: str, channel: str, payload: str, hint: str | None = None
+    ) -> Turn:
         """A payload the gateway itself sends (a channel command such as /help)."""
         async with self._sessions.begin() as session:
             conversation = await repository.get_or_create_conversation(
                 session, conversation_id=conversation_id, channel=channel
             )
-            language = self._conversation_language(conversation)
+            language = self._conversation_language(conversation, hint=hint)
         return await self._ask_rasa(conversation_id, payload, language, [])
 
     def _conversation_language(
