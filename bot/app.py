@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.conversation import ConversationService
 from bot.db.session import make_engine, make_sessionmaker
 from bot.language import LanguageDecider, normalize_hint
+from bot.privacy_page import render_privacy
 from bot.pseudonym import Pseudonymizer, load_or_create_key
 from bot.rasa_client import RasaClient
 from bot.texts import load_texts
@@ -132,6 +133,16 @@ def create_app(settings: Settings) -> FastAPI:
     async def health(request: Request) -> dict[str, object]:
         rasa: RasaClient = request.app.state.rasa
         return {"status": "ok", "rasa": await rasa.is_ready()}
+
+    @app.get("/privacy", include_in_schema=False, response_class=HTMLResponse)
+    async def privacy(request: Request, lang: str | None = None) -> HTMLResponse:
+        """The privacy statement the greeting links to, in the asked or browser's language."""
+        language = (
+            normalize_hint(lang)
+            or normalize_hint(request.headers.get("accept-language"))
+            or settings.default_language
+        )
+        return HTMLResponse(render_privacy(settings.project_root, language, settings.links()))
 
     @app.get("/", include_in_schema=False)
     async def demo_page() -> FileResponse:
