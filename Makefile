@@ -23,11 +23,15 @@ build: ## regenerate training data and responses from faq/ and texts/
 check-faq: ## check the knowledge base before you commit
 	@$(APP) check-faq
 
-train: setup ## train the model now (setup trains only when the data changed)
+train: ## retrain the model now (setup already trains when the training data changed)
+	@test -x $(APP) || scripts/setup
 	@$(APP) train
 
 bench: setup ## run the benchmarks (numbers for BENCHMARKS.md)
 	@$(APP) bench all --write
+
+feedback: ## "did this help?" answers per entry, least helpful first (for editors)
+	@$(APP) feedback
 
 lint: ## ruff and mypy
 	@.venvs/app/bin/ruff check bot actions tests && .venvs/app/bin/ruff format --check bot actions tests && .venvs/app/bin/mypy
@@ -36,4 +40,4 @@ lock: ## re-pin both environments after editing requirements/*.in
 	@uv pip compile requirements/rasa.in --python-version 3.10 --generate-hashes -o requirements/rasa.lock
 	@uv pip compile requirements/app.in --python-version 3.10 --generate-hashes -o requirements/app.lock
 
-.PHONY: help setup run test chat build check-faq train bench lint lock
+.PHONY: help setup run test chat build check-faq train bench feedback lint lock

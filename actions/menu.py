@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import context
+from bot.faq.build import faq_intent
 
 
 class ActionShowMenu(Action):
@@ -26,7 +27,7 @@ class ActionShowMenu(Action):
             context.say(dispatcher, "menu", language)
             return []
         buttons = [
-            {"title": entry.title.get(language), "payload": f'/faq{{"faq_id":"{entry.id}"}}'}
+            {"title": entry.title.get(language), "payload": f"/{faq_intent(entry.id)}"}
             for entry in entries
         ]
         buttons.append(context.button("menu", language))

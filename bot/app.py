@@ -50,7 +50,6 @@ def create_app(settings: Settings) -> FastAPI:
             decider=decider,
             texts=texts,
             links=settings.links(),
-            default_language=settings.default_language,
             max_message_chars=settings.max_message_chars,
         )
         app.state.rasa = rasa

@@ -98,7 +98,6 @@ class ConversationService:
         decider: LanguageDecider,
         texts: Texts,
         links: dict[str, str],
-        default_language: Language,
         max_message_chars: int,
     ) -> None:
         self._sessions = sessions
@@ -106,7 +105,6 @@ class ConversationService:
         self._decider = decider
         self._texts = texts
         self._links = links
-        self._default_language = default_language
         self._max_chars = max_message_chars
 
     @property
@@ -139,22 +137,13 @@ class ConversationService:
     async def handle_text(
         self, *, conversation_id: str, channel: str, text: str, hint: str | None = None
     ) -> Turn:
-        language_before = await self.language_of(conversation_id, hint=hint)
         cleaned = clean_text(text)
-        if len(text) > self._max_chars:
-            raise BadInput(
-                "message_too_long",
-                language_before,
-                self._texts.gateway_text(
-                    "message_too_long", language_before, limit=self._max_chars
-                ),
-            )
-        if not cleaned:
-            raise BadInput(
-                "empty_message",
-                language_before,
-                self._texts.gateway_text("empty_message", language_before),
-            )
+        if len(text) > self._max_chars or not cleaned:
+            # Checked before any database work; the language is looked up only to refuse.
+            language = await self.language_of(conversation_id, hint=hint)
+            code = "empty_message" if not cleaned else "message_too_long"
+            message = self._texts.gateway_text(code, language, limit=self._max_chars)
+            raise BadInput(code, language, message)
         notices: list[Reply] = []
         async with self._sessions.begin() as session:
             conversation = await repository.get_or_create_conversation(

@@ -7,14 +7,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
 
 Language = Literal["uk", "en", "nl"]
 LANGUAGES: tuple[Language, ...] = ("uk", "en", "nl")
-TOPICS: tuple[str, ...] = (
+Topic = Literal[
     "housing",
     "language",
     "work",
@@ -24,7 +24,8 @@ TOPICS: tuple[str, ...] = (
     "money",
     "registration",
     "community",
-)
+]
+TOPICS: tuple[str, ...] = get_args(Topic)
 AUDIENCES = ("everyone", "ukrainians", "status_holders", "asylum_seekers")
 MIN_QUESTIONS = 8
 MIN_HELDOUT = 2
@@ -78,17 +79,7 @@ class Entry(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     id: str
-    topic: Literal[
-        "housing",
-        "language",
-        "work",
-        "legal",
-        "health",
-        "education",
-        "money",
-        "registration",
-        "community",
-    ]
+    topic: Topic
     scope: Literal["national", "local"]
     audience: str | list[str] = "everyone"
     reviewed: dt.date

@@ -236,7 +236,7 @@ def test_commands_reach_their_rules_in_the_conversations_language(
     polling: TelegramStack,
 ) -> None:
     user = new_user()
-    polling.say(user, "Hello, I have a question", "en")
+    polling.say(user, "Hello!", "en")
     polling.fake.wait_for_text(user, "Wegwijs")
     for command, expected in [
         ("/help", "Type your question in your own words"),
@@ -259,7 +259,7 @@ def test_a_command_before_any_text_uses_the_telegram_language(polling: TelegramS
 
 def test_a_long_answer_is_split_under_telegrams_limit(polling: TelegramStack) -> None:
     user = new_user()
-    polling.say(user, "Good morning, I need some help", "en")
+    polling.say(user, "Good morning!", "en")
     polling.fake.wait_for_text(user, "Wegwijs")
     before = len(polling.fake.sent_to(user))
     polling.say(user, "/human", "en")

@@ -200,7 +200,6 @@ async def runtime_for(tmp_path: Path) -> AsyncIterator[Callable[..., TelegramRun
         decider=LanguageDecider(),
         texts=load_texts(PROJECT_ROOT),
         links={},
-        default_language="nl",
         max_message_chars=1000,
     )
 

@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import repository
-from bot.db.migrate import migrate
-from bot.db.models import Base, Feedback
-from bot.db.session import make_engine, make_sessionmaker
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def sessions(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    migrate(url)
-    engine = make_engine(url)
-    async with engine.begin() as connection:  # the PostgreSQL database lives for the session
-        for table in reversed(Base.metadata.sorted_tables):
-            await connection.execute(table.delete())
-    yield make_sessionmaker(engine)
-    await engine.dispose()
+from bot.db.models import Feedback
 
 
 async def test_a_button_is_redeemed_only_by_its_own_conversation(
