@@ -24,6 +24,7 @@ from bot.language import LanguageDecider, normalize_hint
 from bot.privacy_page import render_privacy
 from bot.pseudonym import Pseudonymizer, load_or_create_key
 from bot.rasa_client import RasaClient
+from bot.rate_limit import RateLimiter
 from bot.texts import load_texts
 
 log = logging.getLogger("wegwijs.gateway")
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
             texts=texts,
             links=settings.links(),
             max_message_chars=settings.max_message_chars,
+            limiter=RateLimiter(limit=settings.rate_limit_per_conversation, window=60.0),
         )
         app.state.rasa = rasa
         announcer = asyncio.create_task(_announce_when_ready(rasa, settings))
@@ -88,6 +90,24 @@ def create_app(settings: Settings) -> FastAPI:
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type"],
     )
+
+    client_limiter = RateLimiter(limit=settings.rate_limit_per_client, window=60.0)
+
+    @app.middleware("http")
+    async def limit_each_client(request: Request, call_next):  # type: ignore[no-untyped-def]
+        """Bounds the chat API per client address (kept in memory only, never stored)."""
+        address = request.client.host if request.client else "unknown"
+        if (
+            request.method == "POST"
+            and request.url.path.startswith("/api/")
+            and not client_limiter.allow(address)
+        ):
+            language = (
+                normalize_hint(request.headers.get("accept-language")) or settings.default_language
+            )
+            message = texts.gateway_text("rate_limited", language)
+            return error_response(429, "rate_limited", language, message)
+        return await call_next(request)
 
     @app.middleware("http")
     async def refuse_foreign_origins(request: Request, call_next):  # type: ignore[no-untyped-def]

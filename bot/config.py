@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Web widget
     allowed_origins: str = Field(default="", alias="ALLOWED_ORIGINS")
     max_message_chars: int = Field(default=1000, alias="MAX_MESSAGE_CHARS")
+    # Messages per minute: per conversation (every channel), and per client address (web).
+    rate_limit_per_conversation: int = Field(default=20, alias="RATE_LIMIT_PER_CONVERSATION")
+    rate_limit_per_client: int = Field(default=120, alias="RATE_LIMIT_PER_CLIENT")
 
     # Telegram (optional): runs when a token is given.
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")

@@ -18,6 +18,7 @@ from bot.db import repository
 from bot.db.models import Conversation, utcnow
 from bot.language import SUPPORTED, Language, LanguageDecider
 from bot.rasa_client import RasaClient, RasaMessage
+from bot.rate_limit import RateLimiter
 from bot.texts import Texts
 
 PLACEHOLDER = re.compile(r"\[\[([a-z_]+)\]\]")
@@ -54,11 +55,19 @@ class Turn:
 class BadInput(Exception):
     """Input we answer with a clear message instead of passing it on."""
 
+    status = 422
+
     def __init__(self, code: str, language: Language, message: str) -> None:
         self.code = code
         self.language = language
         self.message = message
         super().__init__(code)
+
+
+class RateLimited(BadInput):
+    """Too many messages in a short time: answered politely, not passed on."""
+
+    status = 429
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,7 @@ class ConversationService:
         texts: Texts,
         links: dict[str, str],
         max_message_chars: int,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._sessions = sessions
         self._rasa = rasa
@@ -106,6 +116,7 @@ class ConversationService:
         self._texts = texts
         self._links = links
         self._max_chars = max_message_chars
+        self._limiter = limiter
 
     @property
     def texts(self) -> Texts:
@@ -137,6 +148,7 @@ class ConversationService:
     async def handle_text(
         self, *, conversation_id: str, channel: str, text: str, hint: str | None = None
     ) -> Turn:
+        await self._check_rate(conversation_id, hint)
         cleaned = clean_text(text)
         if len(text) > self._max_chars or not cleaned:
             # Checked before any database work; the language is looked up only to refuse.
@@ -170,6 +182,7 @@ class ConversationService:
     async def handle_button(
         self, *, conversation_id: str, channel: str, token: str, hint: str | None = None
     ) -> Turn:
+        await self._check_rate(conversation_id, hint)
         async with self._sessions.begin() as session:
             conversation = await repository.get_or_create_conversation(
                 session, conversation_id=conversation_id, channel=channel
@@ -225,6 +238,14 @@ class ConversationService:
         if conversation.language in SUPPORTED:
             return conversation.language
         return self._decider.decide("", hint=hint).language
+
+    async def _check_rate(self, conversation_id: str, hint: str | None) -> None:
+        if self._limiter is None or self._limiter.allow(conversation_id):
+            return
+        language = await self.language_of(conversation_id, hint=hint)
+        raise RateLimited(
+            "rate_limited", language, self._texts.gateway_text("rate_limited", language)
+        )
 
     def _system(self, language: Language, key: str) -> Reply:
         return Reply(

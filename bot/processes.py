@@ -31,6 +31,8 @@ def process_environment(settings: Settings, *, model: Path) -> dict[str, str]:
             "GATEWAY_HOST": settings.gateway_host,
             "GATEWAY_PORT": str(settings.gateway_port),
             "DATABASE_URL": settings.effective_database_url,
+            "RATE_LIMIT_PER_CONVERSATION": str(settings.rate_limit_per_conversation),
+            "RATE_LIMIT_PER_CLIENT": str(settings.rate_limit_per_client),
             "PSEUDONYM_KEY": key.decode(),
             "PYTHONUNBUFFERED": "1",
             "SANIC_HOST": "127.0.0.1",

@@ -172,7 +172,7 @@ def _api_router() -> APIRouter:
                     hint=body.language,
                 )
         except BadInput as error:
-            return error_response(422, error.code, error.language, error.message)
+            return error_response(error.status, error.code, error.language, error.message)
         except RasaUnavailable:
             return await _unavailable(service, conversation_id, body.language)
         return _turn_out(token, turn)
