@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings, load_settings
 from bot.db.session import make_engine, make_sessionmaker
-from bot.faq.schema import KnowledgeBase, Language, load_knowledge_base
+from bot.faq.schema import KnowledgeBase, load_knowledge_base
+from bot.language import SUPPORTED as LANGUAGES
+from bot.language import Language
 from bot.texts import Texts, load_texts
-
-LANGUAGES: tuple[Language, ...] = ("uk", "en", "nl")
 
 
 @cache

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.context import LANGUAGES
+from bot.language import SUPPORTED as LANGUAGES
 
 
 class ValidateSlotMappings(ValidationAction):

@@ -264,37 +264,50 @@ class ConversationService:
     async def _render(
         self, conversation_id: str, language: Language, messages: list[RasaMessage]
     ) -> list[Reply]:
+        if not any(message.buttons for message in messages):
+            return await self._render_with(None, conversation_id, language, messages)
+        async with self._sessions.begin() as session:
+            return await self._render_with(session, conversation_id, language, messages)
+
+    async def _render_with(
+        self,
+        session: AsyncSession | None,
+        conversation_id: str,
+        language: Language,
+        messages: list[RasaMessage],
+    ) -> list[Reply]:
+        """Rasa's messages as replies; `session` stores the buttons' tokens (None: no buttons)."""
         replies: list[Reply] = []
         joinable = False  # Rasa splits a text at blank lines: join the parts again
-        async with self._sessions.begin() as session:
-            for message in messages:
-                faq = message.custom.get("faq")
-                if isinstance(faq, dict) and replies:
-                    # An FAQ answer's metadata follows its text as a custom message.
-                    replies[-1] = replace(
-                        replies[-1], faq=FaqReference(id=str(faq["id"]), topic=str(faq["topic"]))
+        for message in messages:
+            faq = message.custom.get("faq")
+            if isinstance(faq, dict) and replies:
+                # An FAQ answer's metadata follows its text as a custom message.
+                replies[-1] = replace(
+                    replies[-1], faq=FaqReference(id=str(faq["id"]), topic=str(faq["topic"]))
+                )
+                joinable = False
+                continue
+            if message.text is None and not message.buttons:
+                continue
+            text = self._fill_links(message.text or "")
+            if joinable and replies:
+                replies[-1] = replace(replies[-1], text=f"{replies[-1].text}\n\n{text}")
+            else:
+                replies.append(Reply(text=text, language=language))
+            if message.buttons:
+                assert session is not None  # _render opens one when there are buttons
+                buttons = [
+                    ReplyButton(
+                        id=await repository.issue_button(
+                            session, conversation_id=conversation_id, payload=button.payload
+                        ),
+                        title=button.title,
                     )
-                    joinable = False
-                    continue
-                if message.text is None and not message.buttons:
-                    continue
-                text = self._fill_links(message.text or "")
-                if joinable and replies:
-                    replies[-1] = replace(replies[-1], text=f"{replies[-1].text}\n\n{text}")
-                else:
-                    replies.append(Reply(text=text, language=language))
-                if message.buttons:
-                    buttons = [
-                        ReplyButton(
-                            id=await repository.issue_button(
-                                session, conversation_id=conversation_id, payload=button.payload
-                            ),
-                            title=button.title,
-                        )
-                        for button in message.buttons
-                    ]
-                    replies[-1] = replace(replies[-1], buttons=tuple(buttons))
-                joinable = not message.buttons
+                    for button in message.buttons
+                ]
+                replies[-1] = replace(replies[-1], buttons=tuple(buttons))
+            joinable = not message.buttons
         return replies
 
     def _fill_links(self, text: str) -> str:

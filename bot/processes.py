@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +57,3 @@ def run_all(settings: Settings) -> int:
         return subprocess.run(command, env=env, cwd=root, check=False).returncode
     except KeyboardInterrupt:
         return 0
-
-
-def inherit(env: dict[str, str]) -> None:
-    os.environ.update(env)

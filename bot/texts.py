@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
-Language = Literal["uk", "en", "nl"]
-LANGUAGES: tuple[Language, ...] = ("uk", "en", "nl")
+from bot.language import SUPPORTED as LANGUAGES
+from bot.language import Language
 
 
 @dataclass(frozen=True)

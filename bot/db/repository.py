@@ -59,13 +59,6 @@ async def record_feedback(
     )
 
 
-async def purge_expired_buttons(session: AsyncSession) -> int:
-    result = await session.execute(
-        delete(IssuedButton).where(IssuedButton.created_at < utcnow() - BUTTON_LIFETIME)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 async def accept_telegram_update(
     sessions: async_sessionmaker[AsyncSession], *, update_id: int
 ) -> bool:

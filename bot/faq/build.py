@@ -12,7 +12,9 @@ from typing import Any
 
 import yaml
 
-from bot.faq.schema import LANGUAGES, KnowledgeBase, Language, load_knowledge_base
+from bot.faq.schema import KnowledgeBase, load_knowledge_base
+from bot.language import SUPPORTED as LANGUAGES
+from bot.language import Language
 from bot.texts import Texts, load_texts
 
 HEADER = (

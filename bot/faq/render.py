@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.faq.schema import Entry, Language
+from bot.faq.schema import Entry
+from bot.language import Language
 from bot.texts import Texts
 
 

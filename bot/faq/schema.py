@@ -12,8 +12,9 @@ from typing import Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
 
-Language = Literal["uk", "en", "nl"]
-LANGUAGES: tuple[Language, ...] = ("uk", "en", "nl")
+from bot.language import SUPPORTED as LANGUAGES
+from bot.language import Language
+
 Topic = Literal[
     "housing",
     "language",
