@@ -60,10 +60,19 @@ def say(
     language: Language,
     *,
     buttons: list[dict[str, Any]] | None = None,
+    **values: object,
 ) -> None:
-    """Sends a message from texts/messages.yml; `buttons` replace the message's own."""
-    text, own = texts().message(key, language)
+    """Sends a message from texts/messages.yml, its {placeholders} filled from `values`;
+    `buttons` replace the message's own."""
+    text = render(key, language, **values)
+    _, own = texts().message(key, language)
     chosen = (
         buttons if buttons is not None else [{"title": b.title, "payload": b.payload} for b in own]
     )
     dispatcher.utter_message(text=text, buttons=chosen)
+
+
+def render(key: str, language: Language, **values: object) -> str:
+    """A text of texts/messages.yml with its {placeholders} filled (values are not parsed)."""
+    template, _ = texts().message(key, language)
+    return template.format(**values) if values else template

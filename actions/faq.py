@@ -11,6 +11,8 @@ from rasa_sdk.types import DomainDict
 
 from actions import context
 from bot.db import repository
+from bot.escalation import tickets
+from bot.escalation.tickets import display_code
 from bot.faq.build import FAQ_INTENT_PREFIX, faq_intent
 from bot.faq.render import answer_text
 from bot.language import Language
@@ -118,6 +120,10 @@ class ActionHandleFeedback(Action):
         faq_id = tracker.get_slot("feedback_faq_id")
         helpful = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
         language = context.language_of(tracker)
+        ticket_code = context.entity(tracker, "ticket")
+        if ticket_code:
+            await ticket_feedback(dispatcher, tracker, ticket_code, solved=helpful)
+            return []
         if not faq_id or previous_bot_action(tracker) != "action_answer_faq":
             context.say(dispatcher, "ok", language)
             return []
@@ -131,3 +137,20 @@ class ActionHandleFeedback(Action):
             )
         context.say(dispatcher, "feedback_thanks" if helpful else "feedback_sorry", language)
         return [SlotSet("feedback_faq_id", None)]
+
+
+async def ticket_feedback(
+    dispatcher: CollectingDispatcher, tracker: Tracker, code: str, *, solved: bool
+) -> None:
+    """ "Did this solve your question?" after a staff answer: closes it, or sends it back."""
+    language = context.language_of(tracker)
+    async with context.sessions().begin() as session:
+        ticket = await tickets.record_solved(
+            session, conversation_id=tracker.sender_id, code=code, solved=solved
+        )
+    shown = display_code(tickets.normalize_code(code))
+    if ticket is None:
+        context.say(dispatcher, "ticket_feedback_not_waiting", language, code=shown)
+    else:
+        key = "ticket_solved_thanks" if solved else "ticket_not_solved"
+        context.say(dispatcher, key, language, code=shown)

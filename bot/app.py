@@ -20,6 +20,8 @@ from bot.channels.web import build_router, error_response
 from bot.config import Settings
 from bot.conversation import ConversationService
 from bot.db.session import make_engine, make_sessionmaker
+from bot.escalation.delivery import AnswerRouter, WebDelivery, staff_use_the_cli
+from bot.escalation.outbox import Handler, OutboxDispatcher
 from bot.language import LanguageDecider, normalize_hint
 from bot.privacy_page import render_privacy
 from bot.pseudonym import Pseudonymizer, load_or_create_key
@@ -37,6 +39,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.effective_database_url)
+        app.state.sessions = sessions = make_sessionmaker(engine)
         rasa = RasaClient(base_url=settings.rasa_url, timeout=settings.rasa_timeout_seconds)
         decider = LanguageDecider(default=settings.default_language, preload=True)
         app.state.pseudonymizer = Pseudonymizer(
@@ -46,7 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
             )
         )
         app.state.service = ConversationService(
-            sessions=make_sessionmaker(engine),
+            sessions=sessions,
             rasa=rasa,
             decider=decider,
             texts=texts,
@@ -64,15 +67,37 @@ def create_app(settings: Settings) -> FastAPI:
                 settings=settings,
                 service=app.state.service,
                 pseudonyms=app.state.pseudonymizer,
-                sessions=make_sessionmaker(engine),
+                sessions=sessions,
             )
             telegram.start()
         app.state.telegram = telegram
         # --- end Telegram ----------------------------------------------------------------------
 
+        # --- the outbox: staff notifications and answer deliveries -----------------------------
+        answers: dict[str, Handler] = {"web": WebDelivery(texts)}
+        notify: Handler = staff_use_the_cli
+        if telegram is not None:
+            answers["telegram"] = telegram.deliver_answer
+            if settings.staff_chat_ids:
+                notify = telegram.notify_staff
+        dispatcher = OutboxDispatcher(
+            sessions=sessions,
+            handlers={
+                "notify_staff": notify,
+                "notify_reopened": notify,
+                "deliver_answer": AnswerRouter(answers),
+            },
+            poll_seconds=settings.outbox_poll_seconds,
+            lease_seconds=settings.outbox_lease_seconds,
+        )
+        app.state.outbox = dispatcher
+        if settings.outbox_enabled:
+            dispatcher.start()
+
         try:
             yield
         finally:
+            await dispatcher.stop()
             if telegram is not None:
                 await telegram.stop()
             announcer.cancel()

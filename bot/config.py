@@ -57,6 +57,27 @@ class Settings(BaseSettings):
     # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -).
     telegram_webhook_secret: SecretStr | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
 
+    # Staff: the Telegram group(s) where new tickets are posted and answered (comma-separated
+    # chat ids, e.g. -1001234567890). Only members of these chats can claim or answer.
+    telegram_staff_chat_ids: str = Field(default="", alias="TELEGRAM_STAFF_CHAT_IDS")
+    # The language of what staff see (tickets, notifications, the staff CLI): nl or en.
+    staff_language: Literal["nl", "en"] = Field(default="nl", alias="STAFF_LANGUAGE")
+
+    # Escalation: when staff answer. Office hours per weekday ("mon-thu 09:00-17:00;
+    # fri 09:00-12:00"), in TIMEZONE; Dutch public holidays are skipped. The expected answer
+    # time is TICKET_ANSWER_HOURS of office time from now, plus TICKET_MINUTES_PER_WAITING for
+    # every ticket already waiting.
+    office_hours: str = Field(default="mon-fri 09:00-17:00", alias="OFFICE_HOURS")
+    timezone: str = Field(default="Europe/Amsterdam", alias="TIMEZONE")
+    ticket_answer_hours: float = Field(default=8.0, alias="TICKET_ANSWER_HOURS")
+    ticket_minutes_per_waiting: float = Field(default=10.0, alias="TICKET_MINUTES_PER_WAITING")
+
+    # Delivery of staff notifications and answers (the outbox): how often the gateway looks
+    # for work, and how long a gateway may hold a job before another one takes it over.
+    outbox_poll_seconds: float = Field(default=0.5, alias="OUTBOX_POLL_SECONDS")
+    outbox_lease_seconds: float = Field(default=60.0, alias="OUTBOX_LEASE_SECONDS")
+    outbox_enabled: bool = Field(default=True, alias="OUTBOX_ENABLED")
+
     # Links the gateway fills into texts ([[name]]).
     municipality_contact_url: str = Field(
         default="https://www.almere.nl/contact", alias="MUNICIPALITY_CONTACT_URL"
@@ -79,6 +100,20 @@ class Settings(BaseSettings):
     def effective_public_url(self) -> str:
         host = "localhost" if self.gateway_host in ("127.0.0.1", "0.0.0.0") else self.gateway_host  # noqa: S104
         return (self.public_url or f"http://{host}:{self.gateway_port}").rstrip("/")
+
+    @property
+    def staff_chat_ids(self) -> frozenset[int]:
+        ids: set[int] = set()
+        for part in self.telegram_staff_chat_ids.split(","):
+            if part.strip():
+                try:
+                    ids.add(int(part.strip()))
+                except ValueError:
+                    raise ValueError(
+                        f"TELEGRAM_STAFF_CHAT_IDS: '{part.strip()}' is not a Telegram chat id "
+                        "(a whole number such as -1001234567890)"
+                    ) from None
+        return frozenset(ids)
 
     @property
     def origins(self) -> list[str]:

@@ -143,7 +143,7 @@ class ConversationService:
                 session, conversation_id=conversation_id, channel=channel
             )
             language = self._conversation_language(conversation, hint=hint)
-        return await self._ask_rasa(conversation_id, "/greet", language, [])
+        return await self._ask_rasa(conversation_id, channel, "/greet", language, [])
 
     async def handle_text(
         self, *, conversation_id: str, channel: str, text: str, hint: str | None = None
@@ -177,7 +177,7 @@ class ConversationService:
                 notices.append(self._system(language, "language_switched"))
             conversation.language = language
             conversation.last_seen_at = utcnow()
-        return await self._ask_rasa(conversation_id, cleaned, language, notices)
+        return await self._ask_rasa(conversation_id, channel, cleaned, language, notices)
 
     async def handle_button(
         self, *, conversation_id: str, channel: str, token: str, hint: str | None = None
@@ -200,7 +200,7 @@ class ConversationService:
                 conversation.language_explicit = True
                 language = chosen
             conversation.last_seen_at = utcnow()
-        return await self._ask_rasa(conversation_id, payload_text or "", language, [])
+        return await self._ask_rasa(conversation_id, channel, payload_text or "", language, [])
 
     async def choose_language(
         self, *, conversation_id: str, channel: str, language: Language
@@ -219,7 +219,7 @@ class ConversationService:
         payload = "/change_language" + json.dumps(
             {"chosen_language": language}, separators=(",", ":")
         )
-        return await self._ask_rasa(conversation_id, payload, language, [])
+        return await self._ask_rasa(conversation_id, channel, payload, language, [])
 
     async def handle_payload(
         self, *, conversation_id: str, channel: str, payload: str, hint: str | None = None
@@ -230,7 +230,7 @@ class ConversationService:
                 session, conversation_id=conversation_id, channel=channel
             )
             language = self._conversation_language(conversation, hint=hint)
-        return await self._ask_rasa(conversation_id, payload, language, [])
+        return await self._ask_rasa(conversation_id, channel, payload, language, [])
 
     def _conversation_language(
         self, conversation: Conversation, *, hint: str | None = None
@@ -253,10 +253,17 @@ class ConversationService:
         )
 
     async def _ask_rasa(
-        self, conversation_id: str, text: str, language: Language, notices: list[Reply]
+        self,
+        conversation_id: str,
+        channel: str,
+        text: str,
+        language: Language,
+        notices: list[Reply],
     ) -> Turn:
         messages = await self._rasa.send(
-            sender=conversation_id, text=text, metadata={"language": language}
+            sender=conversation_id,
+            text=text,
+            metadata={"language": language, "channel": channel},
         )
         replies = await self._render(conversation_id, language, messages)
         return Turn(language=language, replies=[*notices, *replies])

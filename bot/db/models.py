@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -70,3 +70,111 @@ class TelegramUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ChannelAddress(Base):
+    """Where to deliver a staff answer on a channel that needs an address (Telegram's chat
+    id). Kept apart from everything else, only for delivery, and erased by /forget."""
+
+    __tablename__ = "channel_addresses"
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Ticket(Base):
+    """A question for staff, made with the newcomer's consent (bot/escalation/tickets.py)."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_state_created_at", "state", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(2))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    question: Mapped[str] = mapped_column(Text)
+    # JSON: [{"from": "newcomer" | "bot", "text": "..."}], the recent conversation.
+    excerpt: Mapped[str] = mapped_column(Text, default="[]")
+    consent_at: Mapped[dt.datetime]
+    # What the newcomer was told (office hours, holidays and the queue at the time).
+    expected_by: Mapped[dt.datetime | None]
+    urgent: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(10), default="open")
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[dt.datetime | None]
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(80))
+    answered_at: Mapped[dt.datetime | None]
+    answer_count: Mapped[int] = mapped_column(default=0)
+    # none -> pending -> delivered (or failed: e.g. the user blocked the bot)
+    delivery_state: Mapped[str] = mapped_column(String(10), default="none")
+    delivered_at: Mapped[dt.datetime | None]
+    solved: Mapped[bool | None]
+    closed_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OutboxJob(Base):
+    """Work that must happen after a commit (notify staff, deliver an answer): written in the
+    same transaction as its cause, done by a gateway, retried until it succeeds."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "done_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    # One job per cause, e.g. "deliver_answer:17:2" (ticket 17, its second answer).
+    dedupe_key: Mapped[str] = mapped_column(String(80), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    # Parts already sent (a long answer is several Telegram messages): a retry resumes there.
+    progress: Mapped[int] = mapped_column(default=0)
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    locked_until: Mapped[dt.datetime | None]
+    done_at: Mapped[dt.datetime | None]
+    failed_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class StaffPost(Base):
+    """A ticket's post in a staff Telegram group: a reply to it is the answer."""
+
+    __tablename__ = "staff_posts"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class InboxMessage(Base):
+    """A message for a web conversation outside a turn (a staff answer and its follow-up),
+    kept until the widget confirms it has shown it, so an answer waits if the page is closed."""
+
+    __tablename__ = "inbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    sender: Mapped[str] = mapped_column(String(8))
+    language: Mapped[str] = mapped_column(String(2))
+    text: Mapped[str] = mapped_column(Text)
+    # JSON: [{"id": "<token>", "title": "..."}]
+    buttons: Mapped[str] = mapped_column(Text, default="[]")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[dt.datetime | None]

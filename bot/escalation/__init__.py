@@ -1,0 +1,1 @@
+"""Escalation: tickets for staff, office hours, the outbox and delivery of answers."""
