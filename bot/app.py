@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from zoneinfo import ZoneInfo
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +24,9 @@ from bot.db.session import make_engine, make_sessionmaker
 from bot.escalation.delivery import AnswerRouter, WebDelivery, staff_use_the_cli
 from bot.escalation.outbox import Handler, OutboxDispatcher
 from bot.language import LanguageDecider, normalize_hint
+from bot.privacy.erasure import purge_forever
+from bot.privacy.requests import PrivacyRequests
+from bot.privacy.tracker_events import tracker_engine
 from bot.privacy_page import render_privacy
 from bot.pseudonym import Pseudonymizer, load_or_create_key
 from bot.rasa_client import RasaClient
@@ -48,6 +52,14 @@ def create_app(settings: Settings) -> FastAPI:
                 settings.var_dir,
             )
         )
+        tracker = tracker_engine(settings)
+        privacy = PrivacyRequests(
+            sessions=sessions,
+            tracker=tracker,
+            texts=texts,
+            retention_days=settings.retention_days,
+            timezone=ZoneInfo(settings.timezone),
+        )
         app.state.service = ConversationService(
             sessions=sessions,
             rasa=rasa,
@@ -56,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
             links=settings.links(),
             max_message_chars=settings.max_message_chars,
             limiter=RateLimiter(limit=settings.rate_limit_per_conversation, window=60.0),
+            privacy=privacy,
         )
         app.state.rasa = rasa
         announcer = asyncio.create_task(_announce_when_ready(rasa, settings))
@@ -94,14 +107,23 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.outbox_enabled:
             dispatcher.start()
 
+        purger = (
+            asyncio.create_task(purge_forever(settings, sessions, tracker), name="purge")
+            if settings.purge_interval_hours > 0
+            else None
+        )
+
         try:
             yield
         finally:
+            if purger is not None:
+                purger.cancel()
             await dispatcher.stop()
             if telegram is not None:
                 await telegram.stop()
             announcer.cancel()
             await rasa.close()
+            await tracker.dispose()
             await engine.dispose()
 
     app = FastAPI(

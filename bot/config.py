@@ -47,6 +47,19 @@ class Settings(BaseSettings):
     rate_limit_per_conversation: int = Field(default=20, alias="RATE_LIMIT_PER_CONVERSATION")
     rate_limit_per_client: int = Field(default=120, alias="RATE_LIMIT_PER_CLIENT")
 
+    # Several gateways and Rasa servers (README, "Production topology"): Redis shares the rate
+    # limits and the message idempotency keys between gateways, and is Rasa's lock store (one
+    # turn of a conversation at a time, whichever Rasa server gets it). Empty: one machine,
+    # everything in memory. A retried message (same Idempotency-Key header) is answered once;
+    # a gateway that died holding one is taken over after IDEMPOTENCY_LEASE_SECONDS.
+    redis_url: str = Field(default="", alias="REDIS_URL")
+    idempotency_lease_seconds: float = Field(default=30.0, alias="IDEMPOTENCY_LEASE_SECONDS")
+    # uvicorn worker processes for the gateway (more than 1 needs REDIS_URL for shared limits).
+    gateway_workers: int = Field(default=1, ge=1, alias="GATEWAY_WORKERS")
+    # The load balancer's address(es), comma-separated: X-Forwarded-For is trusted from them
+    # only (the client's address for the per-client rate limit). Empty: no proxy in front.
+    forwarded_allow_ips: str = Field(default="", alias="FORWARDED_ALLOW_IPS")
+
     # Telegram (optional): runs when a token is given.
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(
@@ -77,6 +90,16 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.5, alias="OUTBOX_POLL_SECONDS")
     outbox_lease_seconds: float = Field(default=60.0, alias="OUTBOX_LEASE_SECONDS")
     outbox_enabled: bool = Field(default=True, alias="OUTBOX_ENABLED")
+
+    # Retention (GDPR data minimisation): conversation events older than RETENTION_DAYS and
+    # closed tickets older than CLOSED_TICKET_RETENTION_DAYS are deleted by `wegwijs purge`,
+    # which the gateway also runs every PURGE_INTERVAL_HOURS (0: only by hand). The privacy
+    # statement quotes these numbers.
+    retention_days: int = Field(default=28, ge=1, alias="RETENTION_DAYS")
+    closed_ticket_retention_days: int = Field(
+        default=90, ge=1, alias="CLOSED_TICKET_RETENTION_DAYS"
+    )
+    purge_interval_hours: float = Field(default=6.0, ge=0, alias="PURGE_INTERVAL_HOURS")
 
     # Links the gateway fills into texts ([[name]]).
     municipality_contact_url: str = Field(
@@ -121,9 +144,13 @@ class Settings(BaseSettings):
         return configured or [self.effective_public_url, f"http://127.0.0.1:{self.gateway_port}"]
 
     def links(self) -> dict[str, str]:
+        """What [[placeholders]] in texts stand for: links, and the retention periods (so
+        the privacy statement always quotes what the purge does)."""
         return {
             "privacy_url": f"{self.effective_public_url}/privacy",
             "municipality_contact_url": self.municipality_contact_url,
+            "retention_days": str(self.retention_days),
+            "closed_ticket_retention_days": str(self.closed_ticket_retention_days),
         }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db import repository
 from bot.db.models import Conversation, utcnow
 from bot.language import SUPPORTED, Language, LanguageDecider
+from bot.privacy.requests import REQUESTS, PrivacyRequests
 from bot.rasa_client import RasaClient, RasaMessage
 from bot.rate_limit import RateLimiter
 from bot.texts import Texts
@@ -109,6 +110,7 @@ class ConversationService:
         links: dict[str, str],
         max_message_chars: int,
         limiter: RateLimiter | None = None,
+        privacy: PrivacyRequests | None = None,
     ) -> None:
         self._sessions = sessions
         self._rasa = rasa
@@ -117,6 +119,7 @@ class ConversationService:
         self._links = links
         self._max_chars = max_message_chars
         self._limiter = limiter
+        self._privacy = privacy
 
     @property
     def texts(self) -> Texts:
@@ -191,15 +194,23 @@ class ConversationService:
             payload_text = await repository.redeem_button(
                 session, conversation_id=conversation_id, token=token
             )
-            payload = Payload.parse(payload_text) if payload_text else None
-            if payload is None:
-                return Turn(language=language, replies=[self._system(language, "button_expired")])
-            chosen = payload.entities.get("chosen_language")
-            if payload.intent == "change_language" and chosen in SUPPORTED:
-                conversation.language = chosen
-                conversation.language_explicit = True
-                language = chosen
             conversation.last_seen_at = utcnow()
+            if payload_text in REQUESTS:
+                privacy_request = payload_text
+            else:
+                privacy_request = None
+                payload = Payload.parse(payload_text) if payload_text else None
+                if payload is None:
+                    return Turn(
+                        language=language, replies=[self._system(language, "button_expired")]
+                    )
+                chosen = payload.entities.get("chosen_language")
+                if payload.intent == "change_language" and chosen in SUPPORTED:
+                    conversation.language = chosen
+                    conversation.language_explicit = True
+                    language = chosen
+        if privacy_request is not None:
+            return await self._privacy_request(conversation_id, privacy_request, language)
         return await self._ask_rasa(conversation_id, channel, payload_text or "", language, [])
 
     async def choose_language(
@@ -230,7 +241,31 @@ class ConversationService:
                 session, conversation_id=conversation_id, channel=channel
             )
             language = self._conversation_language(conversation, hint=hint)
+        if payload in REQUESTS:
+            return await self._privacy_request(conversation_id, payload, language)
         return await self._ask_rasa(conversation_id, channel, payload, language, [])
+
+    async def _privacy_request(
+        self, conversation_id: str, request: str, language: Language
+    ) -> Turn:
+        """/mydata and /forget: answered here, never by Rasa (bot/privacy/requests.py)."""
+        if self._privacy is None:
+            return Turn(language=language, replies=[self._system(language, "button_expired")])
+        answers = await self._privacy.answer(request, conversation_id, language)
+        replies: list[Reply] = []
+        async with self._sessions.begin() as session:
+            for text, names in answers:
+                buttons = []
+                for name in names:
+                    spec = self._texts.button(name, language)
+                    token = await repository.issue_button(
+                        session, conversation_id=conversation_id, payload=spec.payload
+                    )
+                    buttons.append(ReplyButton(id=token, title=spec.title))
+                replies.append(
+                    Reply(text=text, language=language, buttons=tuple(buttons), sender="system")
+                )
+        return Turn(language=language, replies=replies)
 
     def _conversation_language(
         self, conversation: Conversation, *, hint: str | None = None

@@ -1,0 +1,158 @@
+"""Forgetting a user (/forget) and deleting what is too old (the purge), on both databases.
+
+Both work on the app database (conversations, buttons, tickets, outbox jobs, staff posts, the
+web inbox, delivery addresses, feedback) and on Rasa's tracker store (conversation events).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import delete, exists, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.db.models import (
+    ChannelAddress,
+    Conversation,
+    Feedback,
+    InboxMessage,
+    IssuedButton,
+    OutboxJob,
+    Ticket,
+    utcnow,
+)
+from bot.db.repository import BUTTON_LIFETIME
+from bot.privacy import tracker_events
+
+log = logging.getLogger("wegwijs.privacy")
+
+
+@dataclass(frozen=True)
+class Erased:
+    events: int
+    tickets: int
+    feedback: int
+
+
+async def forget(
+    sessions: async_sessionmaker[AsyncSession], tracker: AsyncEngine, conversation_id: str
+) -> Erased:
+    """Everything stored about one conversation. Tickets go too (with their staff posts and
+    outbox jobs), whatever their state: the user asked for it."""
+    async with sessions.begin() as session:
+        tickets = await _rowcount(
+            session, delete(Ticket).where(Ticket.conversation_id == conversation_id)
+        )
+        feedback = await _rowcount(
+            session, delete(Feedback).where(Feedback.conversation_id == conversation_id)
+        )
+        for table in (InboxMessage, IssuedButton, ChannelAddress):
+            await session.execute(delete(table).where(table.conversation_id == conversation_id))
+        await session.execute(delete(Conversation).where(Conversation.id == conversation_id))
+    events = await tracker_events.delete_conversation_events(tracker, conversation_id)
+    return Erased(events=events, tickets=tickets, feedback=feedback)
+
+
+@dataclass(frozen=True)
+class Purged:
+    events: int
+    conversations: int
+    closed_tickets: int
+    buttons: int
+    inbox_messages: int
+    outbox_jobs: int
+    feedback_unlinked: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.events} conversation events, {self.conversations} conversations, "
+            f"{self.closed_tickets} closed tickets, {self.buttons} buttons, "
+            f"{self.inbox_messages} delivered web messages, {self.outbox_jobs} finished jobs; "
+            f"{self.feedback_unlinked} feedback answers unlinked from their conversation"
+        )
+
+
+async def purge(
+    sessions: async_sessionmaker[AsyncSession],
+    tracker: AsyncEngine,
+    *,
+    conversation_days: int,
+    closed_ticket_days: int,
+    now: dt.datetime | None = None,
+) -> Purged:
+    """Deletes what is older than the retention periods, and nothing else.
+
+    A conversation with a ticket still waiting for staff (or for delivery) is kept whole:
+    its delivery address and inbox are needed to bring the answer.
+    """
+    moment = now or utcnow()
+    cutoff = moment - dt.timedelta(days=conversation_days)
+    ticket_cutoff = moment - dt.timedelta(days=closed_ticket_days)
+    unfinished = exists().where(Ticket.conversation_id == Conversation.id, Ticket.state != "closed")
+    async with sessions.begin() as session:
+        closed_tickets = await _rowcount(
+            session,
+            delete(Ticket).where(Ticket.state == "closed", Ticket.closed_at < ticket_cutoff),
+        )
+        conversations = await _rowcount(
+            session,
+            delete(Conversation).where(Conversation.last_seen_at < cutoff, ~unfinished),
+        )
+        buttons = await _rowcount(
+            session, delete(IssuedButton).where(IssuedButton.created_at < moment - BUTTON_LIFETIME)
+        )
+        inbox_messages = await _rowcount(
+            session,
+            delete(InboxMessage).where(
+                InboxMessage.seen_at.is_not(None), InboxMessage.created_at < cutoff
+            ),
+        )
+        outbox_jobs = await _rowcount(
+            session,
+            delete(OutboxJob).where(OutboxJob.done_at.is_not(None), OutboxJob.done_at < cutoff),
+        )
+        feedback_unlinked = await _rowcount(
+            session,
+            update(Feedback)
+            .where(Feedback.created_at < cutoff, Feedback.conversation_id != "")
+            .values(conversation_id=""),
+        )
+    events = await tracker_events.delete_events_before(tracker, cutoff)
+    return Purged(
+        events=events,
+        conversations=conversations,
+        closed_tickets=closed_tickets,
+        buttons=buttons,
+        inbox_messages=inbox_messages,
+        outbox_jobs=outbox_jobs,
+        feedback_unlinked=feedback_unlinked,
+    )
+
+
+async def _rowcount(session: AsyncSession, statement: object) -> int:
+    result = await session.execute(statement)  # type: ignore[call-overload]
+    return int(result.rowcount or 0)
+
+
+async def purge_forever(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], tracker: AsyncEngine
+) -> None:
+    """The purge on a schedule (every PURGE_INTERVAL_HOURS), in every gateway: it is
+    idempotent, so several gateways purging at once only repeat each other's work."""
+    while True:
+        try:
+            purged = await purge(
+                sessions,
+                tracker,
+                conversation_days=settings.retention_days,
+                closed_ticket_days=settings.closed_ticket_retention_days,
+            )
+            log.info("purge: deleted %s", purged)
+        except (SQLAlchemyError, OSError) as error:
+            log.warning("purge failed (%s); trying again next time", type(error).__name__)
+        await asyncio.sleep(settings.purge_interval_hours * 3600)
