@@ -13,6 +13,10 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["SANIC_HOST"] = "127.0.0.1"
     from rasa_sdk import endpoint
 
+    from bot.logs import configure_logging
+
+    configure_logging()
+
     endpoint.run("actions", port=args.port)
 
 
