@@ -10,6 +10,7 @@ an honest expected answer time.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -17,12 +18,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions import context
-from bot.db.models import Ticket
+from bot.db import repository
+from bot.db.models import Ticket, utcnow
 from bot.escalation import tickets
 from bot.escalation.office_hours import (
     OfficeHours,
+    as_utc,
     describe_date,
     describe_moment,
     expected_answer_by,
@@ -52,6 +56,7 @@ LOOK_BACK_USER_MESSAGES = 6
 EXCERPT_MESSAGES = 8
 EXCERPT_BOT_CHARS = 300
 QUESTION_PREVIEW_CHARS = 80
+CRISIS_MAKES_URGENT_FOR = dt.timedelta(days=1)
 
 
 def _intent(event: dict[str, Any]) -> str:
@@ -133,6 +138,14 @@ def excerpt(tracker: Tracker) -> list[ExcerptLine]:
     return lines[-EXCERPT_MESSAGES:]
 
 
+async def recent_crisis(session: AsyncSession, conversation_id: str) -> bool:
+    """A crisis message in this conversation lately makes its ticket urgent."""
+    conversation = await repository.get_conversation(session, conversation_id=conversation_id)
+    if conversation is None or conversation.crisis_at is None:
+        return False
+    return as_utc(conversation.crisis_at) > utcnow() - CRISIS_MAKES_URGENT_FOR
+
+
 def channel_of(tracker: Tracker) -> str:
     metadata = tracker.latest_message.get("metadata") or {}
     channel = metadata.get("channel") if isinstance(metadata, dict) else None
@@ -209,6 +222,7 @@ class ActionCreateTicket(Action):
                     )
                     return [SlotSet("ticket_question", None), SlotSet(STEP, None)]
                 waiting = await tickets.queue_length(session)
+                urgent = await recent_crisis(session, tracker.sender_id)
                 ticket = await tickets.create_ticket(
                     session,
                     conversation_id=tracker.sender_id,
@@ -217,13 +231,14 @@ class ActionCreateTicket(Action):
                     question=question,
                     excerpt=excerpt(tracker),
                     topic=topic_guess(tracker, question),
+                    urgent=urgent,
                 )
                 ticket.expected_by = expected_answer_by(
                     ticket.created_at,
                     hours=hours,
                     answer_hours=settings.ticket_answer_hours,
                     minutes_per_waiting=settings.ticket_minutes_per_waiting,
-                    waiting=waiting,
+                    waiting=0 if urgent else waiting,
                 )
                 code, expected = ticket.code, ticket.expected_by
         except SQLAlchemyError:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from zoneinfo import ZoneInfo
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.conversation import ConversationService
 from bot.db.session import make_engine, make_sessionmaker
 from bot.escalation.delivery import AnswerRouter, WebDelivery, staff_use_the_cli
+from bot.escalation.office_hours import AnswerTimes
 from bot.escalation.outbox import Handler, OutboxDispatcher
 from bot.language import LanguageDecider, normalize_hint
 from bot.privacy.erasure import purge_forever
@@ -69,6 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
             max_message_chars=settings.max_message_chars,
             limiter=RateLimiter(limit=settings.rate_limit_per_conversation, window=60.0),
             privacy=privacy,
+            answer_times=AnswerTimes.from_settings(settings),
         )
         app.state.rasa = rasa
         announcer = asyncio.create_task(_announce_when_ready(rasa, settings))

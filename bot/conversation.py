@@ -7,6 +7,7 @@ bot's buttons into short single-use tokens, and renders Rasa's answers as typed 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -16,12 +17,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import repository
 from bot.db.models import Conversation, utcnow
+from bot.escalation import tickets
+from bot.escalation.office_hours import AnswerTimes
+from bot.escalation.tickets import ExcerptLine, display_code
 from bot.language import SUPPORTED, Language, LanguageDecider
+from bot.privacy.redact import redact
 from bot.privacy.requests import REQUESTS, PrivacyRequests
 from bot.rasa_client import RasaClient, RasaMessage
 from bot.rate_limit import RateLimiter
+from bot.safety.crisis import crisis_reply, detect_crisis
 from bot.texts import Texts
 
+log = logging.getLogger("wegwijs.conversation")
+
+CRISIS_TICKET = "@crisis_ticket"
+# Payloads the gateway answers itself, never passed to Rasa.
+GATEWAY_REQUESTS = (*REQUESTS, CRISIS_TICKET)
 PLACEHOLDER = re.compile(r"\[\[([a-z_]+)\]\]")
 PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<entities>\{.*\})?$", re.DOTALL)
 
@@ -111,6 +122,7 @@ class ConversationService:
         max_message_chars: int,
         limiter: RateLimiter | None = None,
         privacy: PrivacyRequests | None = None,
+        answer_times: AnswerTimes | None = None,
     ) -> None:
         self._sessions = sessions
         self._rasa = rasa
@@ -120,6 +132,7 @@ class ConversationService:
         self._max_chars = max_message_chars
         self._limiter = limiter
         self._privacy = privacy
+        self._answer_times = answer_times
 
     @property
     def texts(self) -> Texts:
@@ -159,6 +172,9 @@ class ConversationService:
             code = "empty_message" if not cleaned else "message_too_long"
             message = self._texts.gateway_text(code, language, limit=self._max_chars)
             raise BadInput(code, language, message)
+        # Personal numbers go before anything is stored or passed on; a crisis comes first.
+        redaction = redact(cleaned)
+        crisis = detect_crisis(cleaned)
         notices: list[Reply] = []
         async with self._sessions.begin() as session:
             conversation = await repository.get_or_create_conversation(
@@ -180,7 +196,16 @@ class ConversationService:
                 notices.append(self._system(language, "language_switched"))
             conversation.language = language
             conversation.last_seen_at = utcnow()
-        return await self._ask_rasa(conversation_id, channel, cleaned, language, notices)
+            if crisis is not None:
+                conversation.crisis_at = utcnow()
+                conversation.crisis_question = redaction.text
+        if redaction.kinds:
+            notices.append(self._redaction_notice(language, redaction.kinds))
+        if crisis is not None:
+            # The kind of crisis only: never the text.
+            log.warning("crisis message answered", extra={"kind": crisis.kind, "channel": channel})
+            return await self._crisis_turn(conversation_id, language, notices)
+        return await self._ask_rasa(conversation_id, channel, redaction.text, language, notices)
 
     async def handle_button(
         self, *, conversation_id: str, channel: str, token: str, hint: str | None = None
@@ -195,10 +220,10 @@ class ConversationService:
                 session, conversation_id=conversation_id, token=token
             )
             conversation.last_seen_at = utcnow()
-            if payload_text in REQUESTS:
-                privacy_request = payload_text
+            if payload_text in GATEWAY_REQUESTS:
+                gateway_request = payload_text
             else:
-                privacy_request = None
+                gateway_request = None
                 payload = Payload.parse(payload_text) if payload_text else None
                 if payload is None:
                     return Turn(
@@ -209,8 +234,10 @@ class ConversationService:
                     conversation.language = chosen
                     conversation.language_explicit = True
                     language = chosen
-        if privacy_request is not None:
-            return await self._privacy_request(conversation_id, privacy_request, language)
+        if gateway_request == CRISIS_TICKET:
+            return await self._crisis_ticket(conversation_id, channel, language)
+        if gateway_request is not None:
+            return await self._privacy_request(conversation_id, gateway_request, language)
         return await self._ask_rasa(conversation_id, channel, payload_text or "", language, [])
 
     async def choose_language(
@@ -243,7 +270,73 @@ class ConversationService:
             language = self._conversation_language(conversation, hint=hint)
         if payload in REQUESTS:
             return await self._privacy_request(conversation_id, payload, language)
+        if payload == CRISIS_TICKET:
+            return await self._crisis_ticket(conversation_id, channel, language)
         return await self._ask_rasa(conversation_id, channel, payload, language, [])
+
+    def _redaction_notice(self, language: Language, kinds: tuple[str, ...]) -> Reply:
+        names = [self._texts.gateway_text(f"pii_{kind}", language) for kind in kinds]
+        joined = self._texts.gateway_text("pii_and", language).join(names)
+        return Reply(
+            text=self._texts.gateway_text("redacted", language, what=joined),
+            language=language,
+            sender="system",
+        )
+
+    async def _crisis_turn(
+        self, conversation_id: str, language: Language, notices: list[Reply]
+    ) -> Turn:
+        """112, 113 and Veilig Thuis at once, and the offer to send the message to a person."""
+        spec = self._texts.button("crisis_send", language)
+        async with self._sessions.begin() as session:
+            token = await repository.issue_button(
+                session, conversation_id=conversation_id, payload=spec.payload
+            )
+        reply = Reply(
+            text=crisis_reply(language, root=self._texts.root),
+            language=language,
+            sender="system",
+            buttons=(ReplyButton(id=token, title=spec.title),),
+        )
+        return Turn(language=language, replies=[reply, *notices])
+
+    async def _crisis_ticket(self, conversation_id: str, channel: str, language: Language) -> Turn:
+        """The newcomer chose to send their crisis message to staff: an urgent ticket, made
+        here (the message never went to Rasa), with the same outbox notification."""
+        if self._answer_times is None:
+            return Turn(language=language, replies=[self._system(language, "button_expired")])
+        async with self._sessions.begin() as session:
+            conversation = await repository.get_conversation(
+                session, conversation_id=conversation_id
+            )
+            question = conversation.crisis_question if conversation else None
+            if conversation is None or not question:
+                return Turn(language=language, replies=[self._system(language, "button_expired")])
+            ticket = await tickets.find_duplicate(
+                session, conversation_id=conversation_id, question=question
+            )
+            if ticket is None:
+                ticket = await tickets.create_ticket(
+                    session,
+                    conversation_id=conversation_id,
+                    channel=channel,
+                    language=language,
+                    question=question,
+                    excerpt=[ExcerptLine(sender="newcomer", text=question)],
+                    urgent=True,
+                )
+                ticket.expected_by = self._answer_times.expected(ticket.created_at, waiting=0)
+            conversation.crisis_question = None
+            code, expected = ticket.code, ticket.expected_by or ticket.created_at
+        text = self._texts.gateway_text(
+            "crisis_ticket_created",
+            language,
+            code=display_code(code),
+            expected=self._answer_times.describe(expected, language),
+        )
+        return Turn(
+            language=language, replies=[Reply(text=text, language=language, sender="system")]
+        )
 
     async def _privacy_request(
         self, conversation_id: str, request: str, language: Language

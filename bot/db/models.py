@@ -27,6 +27,10 @@ class Conversation(Base):
     language: Mapped[str | None] = mapped_column(String(2))
     language_explicit: Mapped[bool] = mapped_column(default=False)
     russian_notice_sent: Mapped[bool] = mapped_column(default=False)
+    # A crisis message (bot/safety/crisis.py): when, and its text (redacted) until the
+    # newcomer decides whether to send it to staff as an urgent question.
+    crisis_at: Mapped[dt.datetime | None]
+    crisis_question: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 import holidays
 from babel.dates import format_datetime
 
+from bot.config import Settings
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _PART = re.compile(
     r"^(?P<first>[a-z]{3})(?:-(?P<last>[a-z]{3}))?\s+"
@@ -99,6 +101,35 @@ def expected_answer_by(
     minutes = answer_hours * 60 + minutes_per_waiting * max(0, waiting)
     moment = hours.add_office_minutes(now, minutes)
     return _round_up(moment, ROUND_TO_MINUTES).astimezone(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class AnswerTimes:
+    """The configured promise: office hours, hours to an answer, minutes per waiting ticket."""
+
+    hours: OfficeHours
+    answer_hours: float
+    minutes_per_waiting: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AnswerTimes:
+        return cls(
+            hours=OfficeHours.parse(settings.office_hours, settings.timezone),
+            answer_hours=settings.ticket_answer_hours,
+            minutes_per_waiting=settings.ticket_minutes_per_waiting,
+        )
+
+    def expected(self, now: dt.datetime, *, waiting: int) -> dt.datetime:
+        return expected_answer_by(
+            now,
+            hours=self.hours,
+            answer_hours=self.answer_hours,
+            minutes_per_waiting=self.minutes_per_waiting,
+            waiting=waiting,
+        )
+
+    def describe(self, moment: dt.datetime, language: str) -> str:
+        return describe_moment(moment, language, self.hours.timezone)
 
 
 def _round_up(moment: dt.datetime, step_minutes: int) -> dt.datetime:
