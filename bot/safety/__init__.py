@@ -1,0 +1,1 @@
+"""Safety of the users: recognising a crisis before anything else answers."""
