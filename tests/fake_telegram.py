@@ -2,9 +2,13 @@
 
 It speaks the Bot API's HTTP and JSON (https://core.telegram.org/bots/api) for the methods the
 bot uses: getMe, deleteWebhook, setWebhook, getUpdates (long polling with offset semantics),
-sendMessage, answerCallbackQuery and setMyCommands, with Telegram's error shapes (401 for a
-wrong token, 400 for what Telegram refuses, 409 for getUpdates while a webhook is set, and a
-429 with retry_after on demand). Tests fill the update queue and read what the bot sent.
+sendMessage (private chats and groups, with reply_parameters), editMessageReplyMarkup,
+editMessageText, answerCallbackQuery and setMyCommands, with Telegram's error shapes (401 for a
+wrong token, 400 for what Telegram refuses, 403 when a user blocked the bot, 409 for getUpdates
+while a webhook is set). Tests fill the update queue (private messages, group messages that
+reply to the bot, button presses in either) and read what the bot sent. Failures are injected
+on demand: flood control (429 with retry_after), server errors, a blocked user, and calls that
+hang until the test releases them (to kill the gateway while a message is on its way).
 It runs with uvicorn in a thread; its state is shared with the test under one lock.
 """
 
@@ -35,7 +39,7 @@ BOT_USER = {
     "is_bot": True,
     "first_name": "Wegwijs",
     "username": "wegwijs_test_bot",
-    "can_join_groups": False,
+    "can_join_groups": True,
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
@@ -52,6 +56,33 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     status: int
+
+
+@dataclass
+class Failure:
+    """The next `times` calls of `method` (to `chat_id`, or to any chat) fail like this."""
+
+    method: str
+    chat_id: int | None
+    times: int
+    status: int
+    description: str
+    retry_after: int | None = None
+    after: int = 0  # matching calls that still succeed first
+
+
+class Hold:
+    """Calls of a method to a chat that hang (as over a dead network) until released."""
+
+    def __init__(self, method: str, chat_id: int | None) -> None:
+        self.method = method
+        self.chat_id = chat_id
+        self.arrived = 0  # calls that reached the server and are (or were) held
+        self.released = False
+        self.deliver = False
+
+    def matches(self, method: str, params: dict[str, Any]) -> bool:
+        return method == self.method and self.chat_id in (None, params.get("chat_id"))
 
 
 class ApiError(Exception):
@@ -74,10 +105,15 @@ class FakeTelegram:
         self._open_queries: set[str] = set()
         self._queue: list[dict[str, Any]] = []
         self._users: dict[int, dict[str, Any]] = {}
-        self._failures: dict[str, list[int]] = {}
+        self._groups: dict[int, dict[str, Any]] = {}
+        self._blocked: set[int] = set()
+        self._failures: list[Failure] = []
+        self._holds: list[Hold] = []
         self._closing = False
         self.calls: list[ApiCall] = []
         self.sent: list[dict[str, Any]] = []
+        self.edits: list[dict[str, Any]] = []
+        self.received: list[dict[str, Any]] = []  # group messages made for updates
         self.commands: dict[str, list[dict[str, str]]] = {}
         self.answered: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] | None = None
@@ -110,6 +146,8 @@ class FakeTelegram:
     def stop(self) -> None:
         with self._lock:
             self._closing = True
+            for hold in self._holds:
+                hold.released = True
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(timeout=15)
@@ -126,6 +164,93 @@ class FakeTelegram:
         with self._lock:
             self._users[user_id] = user
         return user
+
+    def group(self, chat_id: int, *, title: str = "Staff") -> dict[str, Any]:
+        """A supergroup the bot is a member of (a staff group, or any other)."""
+        chat = {"id": chat_id, "type": "supergroup", "title": title}
+        with self._lock:
+            self._groups[chat_id] = chat
+        return chat
+
+    def group_message_update(
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str | None,
+        *,
+        reply_to: dict[str, Any] | None = None,
+        first_name: str = "Anna",
+        last_name: str | None = "de Vries",
+        username: str | None = None,
+        content: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """An Update with a message in a group, replying to `reply_to` (a message the bot sent,
+        as recorded in `sent`) when given. With privacy mode on, a bot gets only these."""
+        with self._lock:
+            chat = self._groups[chat_id]
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if last_name:
+            user["last_name"] = last_name
+        if username:
+            user["username"] = username
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "from": user,
+            "chat": chat,
+            "date": int(time.time()),
+            **(content or {}),
+        }
+        if text is not None:
+            message["text"] = text
+            command = COMMAND.match(text)
+            if command:
+                message["entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": len(command.group())}
+                ]
+        if reply_to is not None:
+            message["reply_to_message"] = _without_reply(reply_to)
+        with self._lock:
+            self.received.append(message)
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def press(
+        self,
+        message: dict[str, Any],
+        data: str,
+        *,
+        user_id: int,
+        first_name: str = "Anna",
+        last_name: str | None = "de Vries",
+        username: str | None = None,
+    ) -> str:
+        """Queues a press on a button of `message` (in any chat) by `user_id`, with the given
+        callback data (the button's, or a forged one); returns the callback query's id."""
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if last_name:
+            user["last_name"] = last_name
+        if username:
+            user["username"] = username
+        query_id = str(next(self._callback_ids))
+        with self._lock:
+            self._open_queries.add(query_id)
+            current = next(
+                (
+                    m
+                    for m in self.sent
+                    if m["chat"]["id"] == message["chat"]["id"]
+                    and m["message_id"] == message["message_id"]
+                ),
+                message,
+            )
+        query = {
+            "id": query_id,
+            "from": user,
+            "chat_instance": f"ci{message['chat']['id']}",
+            "data": data,
+            "message": _without_reply(current),
+        }
+        self.push({"update_id": next(self._update_ids), "callback_query": query})
+        return query_id
 
     def text_update(
         self,
@@ -203,8 +328,67 @@ class FakeTelegram:
 
     def fail_next(self, method: str, *, retry_after: int = 1) -> None:
         """The next call of `method` gets Telegram's flood-control answer (429, retry_after)."""
+        self.fail(method, retry_after=retry_after)
+
+    def fail(
+        self,
+        method: str,
+        *,
+        chat_id: int | None = None,
+        times: int = 1,
+        status: int = 429,
+        retry_after: int | None = 1,
+        description: str | None = None,
+        after: int = 0,
+    ) -> None:
+        """The next `times` calls of `method` (to `chat_id`, or any chat), after `after` that
+        succeed, fail: by default with flood control (429 and retry_after), or with another
+        status (500: Telegram's side failed; the message was not sent)."""
+        if description is None:
+            description = (
+                f"Too Many Requests: retry after {retry_after}"
+                if status == 429
+                else "Internal Server Error"
+            )
         with self._lock:
-            self._failures.setdefault(method.lower(), []).append(retry_after)
+            self._failures.append(
+                Failure(
+                    method=method.lower(),
+                    chat_id=chat_id,
+                    times=times,
+                    status=status,
+                    description=description,
+                    retry_after=retry_after if status == 429 else None,
+                    after=after,
+                )
+            )
+
+    def hold(self, method: str, *, chat_id: int | None = None) -> Hold:
+        """Calls of `method` (to `chat_id`) hang from now on, until `release()`."""
+        hold = Hold(method.lower(), chat_id)
+        with self._lock:
+            self._holds.append(hold)
+        return hold
+
+    def release(self, hold: Hold, *, deliver: bool = False) -> None:
+        """Ends a hold. The held calls then complete (deliver) or fail as if they had never
+        reached Telegram (the default: the sender died while they were on their way)."""
+        with self._lock:
+            hold.deliver = deliver
+            hold.released = True
+            self._holds.remove(hold)
+            self._lock.notify_all()
+
+    def block(self, user_id: int) -> None:
+        """The user blocks the bot: messages to them get 403 from now on."""
+        with self._lock:
+            self._blocked.add(user_id)
+
+    def edits_of(self, chat_id: int, message_id: int) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                e for e in self.edits if e["chat_id"] == chat_id and e["message_id"] == message_id
+            ]
 
     def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
         with self._lock:
@@ -256,7 +440,8 @@ class FakeTelegram:
             handler = getattr(self, f"_api_{method.lower()}", None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
-            self._maybe_fail(method)
+            await self._maybe_hold(method, params)
+            self._maybe_fail(method, params)
             result = await handler(params)
         except ApiError as error:
             self._record(method, params, error.status)
@@ -276,14 +461,42 @@ class FakeTelegram:
             self.calls.append(ApiCall(method, params, status))
             self._lock.notify_all()
 
-    def _maybe_fail(self, method: str) -> None:
+    def _maybe_fail(self, method: str, params: dict[str, Any]) -> None:
         with self._lock:
-            waiting = self._failures.get(method.lower())
-            retry_after = waiting.pop(0) if waiting else None
-        if retry_after is not None:
-            raise ApiError(
-                429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
+            failure = next(
+                (
+                    f
+                    for f in self._failures
+                    if f.method == method.lower() and f.chat_id in (None, params.get("chat_id"))
+                ),
+                None,
             )
+            if failure is None:
+                return
+            if failure.after > 0:
+                failure.after -= 1
+                return
+            failure.times -= 1
+            if failure.times <= 0:
+                self._failures.remove(failure)
+        if failure.retry_after is not None:
+            raise ApiError(failure.status, failure.description, retry_after=failure.retry_after)
+        raise ApiError(failure.status, failure.description)
+
+    async def _maybe_hold(self, method: str, params: dict[str, Any]) -> None:
+        with self._lock:
+            hold = next((h for h in self._holds if h.matches(method.lower(), params)), None)
+            if hold is None:
+                return
+            hold.arrived += 1
+            self._lock.notify_all()
+        while True:
+            with self._lock:
+                if hold.released:
+                    break
+            await asyncio.sleep(0.05)
+        if not hold.deliver:
+            raise ApiError(502, "Bad Gateway")
 
     async def _api_getme(self, params: dict[str, Any]) -> dict[str, Any]:
         return BOT_USER
@@ -327,8 +540,12 @@ class FakeTelegram:
         text = params.get("text")
         with self._lock:
             user = self._users.get(chat_id) if isinstance(chat_id, int) else None
-        if user is None:
+            group = self._groups.get(chat_id) if isinstance(chat_id, int) else None
+            blocked = chat_id in self._blocked
+        if user is None and group is None:
             raise ApiError(400, "Bad Request: chat not found")
+        if blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
         if not isinstance(text, str) or not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
         if len(text.encode("utf-16-le")) // 2 > MESSAGE_LIMIT:
@@ -336,21 +553,79 @@ class FakeTelegram:
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "from": BOT_USER,
-            "chat": self._chat(user),
+            "chat": group if group is not None else self._chat(user or {}),
             "date": int(time.time()),
             "text": text,
         }
         markup = params.get("reply_markup")
         if markup is not None:
-            for row in markup["inline_keyboard"]:
-                for button in row:
-                    if not 1 <= len(button.get("callback_data", "x").encode()) <= 64:
-                        raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            _check_keyboard(markup)
             message["reply_markup"] = markup
+        reply = params.get("reply_parameters")
+        if isinstance(reply, dict):
+            with self._lock:
+                original = next(
+                    (
+                        m
+                        for m in [*self.sent, *self.received]
+                        if m["chat"]["id"] == chat_id and m["message_id"] == reply["message_id"]
+                    ),
+                    {"message_id": reply["message_id"], "chat": message["chat"], "date": 0},
+                )
+            message["reply_to_message"] = _without_reply(original)
         with self._lock:
             self.sent.append(message)
             self._lock.notify_all()
         return message
+
+    async def _api_editmessagereplymarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._edit(params, "reply_markup", params.get("reply_markup"))
+
+    async def _api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
+        text = params.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        return self._edit(params, "text", text, markup=params.get("reply_markup"))
+
+    def _edit(
+        self, params: dict[str, Any], field: str, value: Any, *, markup: Any = None
+    ) -> dict[str, Any]:
+        """Changes a message the bot sent, as Telegram does (and refuses a change to nothing)."""
+        chat_id, message_id = params.get("chat_id"), params.get("message_id")
+        if markup is not None:
+            _check_keyboard(markup)
+        elif field == "reply_markup" and value is not None:
+            _check_keyboard(value)
+        with self._lock:
+            message = next(
+                (
+                    m
+                    for m in self.sent
+                    if m["chat"]["id"] == chat_id and m["message_id"] == message_id
+                ),
+                None,
+            )
+            if message is None:
+                raise ApiError(400, "Bad Request: message to edit not found")
+            changes = {field: value}
+            if markup is not None:
+                changes["reply_markup"] = markup
+            if all(message.get(key) == new for key, new in changes.items()):
+                raise ApiError(
+                    400,
+                    "Bad Request: message is not modified: specified new message content and "
+                    "reply markup are exactly the same as a current content and reply markup "
+                    "of the message",
+                )
+            for key, new in changes.items():
+                if new is None:
+                    message.pop(key, None)
+                else:
+                    message[key] = new
+            message["edit_date"] = int(time.time())
+            self.edits.append({"chat_id": chat_id, "message_id": message_id, **changes})
+            self._lock.notify_all()
+            return dict(message)
 
     async def _api_answercallbackquery(self, params: dict[str, Any]) -> bool:
         query_id = str(params.get("callback_query_id", ""))
@@ -382,6 +657,22 @@ class FakeTelegram:
     @staticmethod
     def _chat(user: dict[str, Any]) -> dict[str, Any]:
         return {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+
+
+def _check_keyboard(markup: dict[str, Any]) -> None:
+    for row in markup["inline_keyboard"]:
+        for button in row:
+            if not 1 <= len(button.get("callback_data", "x").encode()) <= 64:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            if not button.get("text"):
+                raise ApiError(
+                    400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                )
+
+
+def _without_reply(message: dict[str, Any]) -> dict[str, Any]:
+    """A message as Telegram nests it in reply_to_message (one level only)."""
+    return {key: value for key, value in message.items() if key != "reply_to_message"}
 
 
 async def _parameters(request: Request) -> dict[str, Any]:

@@ -3,8 +3,12 @@
 Two modes (TELEGRAM_MODE): `polling` needs no public HTTPS (a pilot); `webhook` is a route on
 the gateway that checks Telegram's secret token, processes every update once and answers at
 once. Rasa, the logs and the database know a user only by a keyed hash of their Telegram id;
-the chat id lives in memory just long enough to reply. Replies are plain text (no parse
-mode), so nothing a user or staff member writes can be read as markup.
+the chat id is kept only to deliver staff answers, encrypted (TelegramAddresses). Replies are
+plain text (no parse mode), so nothing a user or staff member writes can be read as markup.
+
+Staff use the same bot in their own group(s): bot/channels/telegram_staff.py posts tickets
+there and takes their answers; this module routes the group's updates to it and never treats
+them as a newcomer's (the newcomer handlers take private chats only).
 """
 
 from __future__ import annotations
@@ -49,11 +53,22 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.channels.telegram_staff import (
+    CALLBACK_PATTERN,
+    AddressSealer,
+    AnswerDelivery,
+    StaffDesk,
+    TelegramAddresses,
+    Translator,
+    load_staff_texts,
+)
 from bot.config import Settings
 from bot.conversation import BadInput, ConversationService, ReplyButton, Turn
 from bot.db import repository
+from bot.db.models import Ticket
+from bot.escalation.outbox import Context, Finish, RetryLater
 from bot.language import SUPPORTED, Language
-from bot.pseudonym import Pseudonymizer
+from bot.pseudonym import Pseudonymizer, load_or_create_key
 from bot.rasa_client import RasaUnavailable
 
 log = logging.getLogger("wegwijs.telegram")
@@ -284,11 +299,13 @@ class TelegramHandlers:
         service: ConversationService,
         pseudonyms: Pseudonymizer,
         texts: TelegramTexts,
+        addresses: TelegramAddresses | None = None,
     ) -> None:
         self._service = service
         self._pseudonyms = pseudonyms
         self._texts = texts
         self._sender = Sender(texts)
+        self._addresses = addresses
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start (also what Telegram sends when someone opens the bot): the greeting."""
@@ -374,6 +391,8 @@ class TelegramHandlers:
         chat_id = _chat_id(update, user.id)
         conversation_id = self._pseudonyms.conversation_id(CHANNEL, str(user.id))
         hint = user.language_code
+        if self._addresses is not None:  # where a staff answer to this newcomer will go
+            await self._addresses.remember(conversation_id, chat_id)
         try:
             turn = await ask(conversation_id, hint)
         except BadInput as error:
@@ -424,9 +443,12 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         """Nothing to free."""
 
 
-def build_application(*, settings: Settings, handlers: TelegramHandlers) -> TelegramApp:
+def build_application(
+    *, settings: Settings, handlers: TelegramHandlers, staff: StaffDesk | None = None
+) -> TelegramApp:
     """The python-telegram-bot Application, wired. Webhook mode has no Updater: the
-    gateway's route feeds the update queue."""
+    gateway's route feeds the update queue. Newcomers are served in private chats only; staff
+    handlers see groups (and refuse staff buttons pressed anywhere else)."""
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     builder = (
         ApplicationBuilder()
@@ -437,6 +459,13 @@ def build_application(*, settings: Settings, handlers: TelegramHandlers) -> Tele
     if settings.telegram_mode == "webhook":
         builder = builder.updater(None)
     application = builder.build()
+    if staff is not None:  # first: a forged "staff:" button in a private chat is refused here
+        groups = filters.ChatType.GROUPS
+        application.add_handler(CallbackQueryHandler(staff.on_button, pattern=CALLBACK_PATTERN))
+        application.add_handler(CommandHandler("chatid", staff.on_chat_id, filters=groups))
+        application.add_handler(
+            MessageHandler(groups & filters.REPLY & filters.UpdateType.MESSAGE, staff.on_reply)
+        )
     private = filters.ChatType.PRIVATE  # in a group, answers would be public
     application.add_handler(CommandHandler("start", handlers.start, filters=private))
     for command, payload in COMMAND_PAYLOADS.items():
@@ -470,11 +499,32 @@ class TelegramRuntime:
         service: ConversationService,
         pseudonyms: Pseudonymizer,
         sessions: async_sessionmaker[AsyncSession],
+        translator: Translator | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._texts = load_telegram_texts(settings.project_root)
-        self._handlers = TelegramHandlers(service=service, pseudonyms=pseudonyms, texts=self._texts)
+        self._sealer: AddressSealer | None = None
+        self._addresses = TelegramAddresses(sessions=sessions, sealer=self._address_sealer)
+        self._handlers = TelegramHandlers(
+            service=service, pseudonyms=pseudonyms, texts=self._texts, addresses=self._addresses
+        )
+        self._staff = StaffDesk(
+            sessions=sessions,
+            texts=service.texts,
+            staff_texts=load_staff_texts(settings.project_root, settings.staff_language),
+            staff_chat_ids=settings.staff_chat_ids,
+            timezone=settings.timezone,
+            bot=self._bot,
+            translator=translator,
+        )
+        self._delivery = AnswerDelivery(
+            sessions=sessions,
+            texts=service.texts,
+            addresses=self._addresses,
+            bot=self._bot,
+            split=split_message,
+        )
         secret = settings.telegram_webhook_secret
         self._secret = secret.get_secret_value() if secret else ""
         self._application: TelegramApp | None = None
@@ -521,6 +571,45 @@ class TelegramRuntime:
         if self._application is not None:
             await _close(self._application)
             self._application = None
+
+    @property
+    def addresses(self) -> TelegramAddresses:
+        return self._addresses
+
+    # --- the outbox's handlers (staff notifications, answer deliveries) -----------------------
+
+    async def notify_staff(self, context: Context, ticket: Ticket) -> Finish | None:
+        """A new or reopened ticket, posted in every staff chat (TELEGRAM_STAFF_CHAT_IDS)."""
+        return await self._staff.notify(context, ticket)
+
+    async def deliver_answer(self, context: Context, ticket: Ticket) -> Finish | None:
+        """A staff answer to a newcomer who asked on Telegram."""
+        return await self._delivery(context, ticket)
+
+    @property
+    def wake_outbox(self) -> Callable[[], None]:
+        return self._staff.wake_outbox
+
+    @wake_outbox.setter
+    def wake_outbox(self, wake: Callable[[], None]) -> None:
+        """E.g. the dispatcher's wake(): a staff answer is delivered at once, not at the poll."""
+        self._staff.wake_outbox = wake
+
+    def _bot(self) -> Bot:
+        application = self._application
+        if application is None or not application.running:
+            raise RetryLater("Telegram is not running (yet) in this gateway")
+        return application.bot
+
+    def _address_sealer(self) -> AddressSealer:
+        """Made on first use, from the same key as the pseudonyms (PSEUDONYM_KEY or var/)."""
+        if self._sealer is None:
+            secret = self._settings.pseudonym_key
+            key = load_or_create_key(
+                secret.get_secret_value() if secret else None, self._settings.var_dir
+            )
+            self._sealer = AddressSealer(key)
+        return self._sealer
 
     def secret_matches(self, given: str | None) -> bool:
         if not self._secret or given is None:
@@ -571,7 +660,9 @@ class TelegramRuntime:
                 return
 
     async def _start_once(self) -> TelegramApp:
-        application = build_application(settings=self._settings, handlers=self._handlers)
+        application = build_application(
+            settings=self._settings, handlers=self._handlers, staff=self._staff
+        )
         try:
             await application.initialize()
             await register_commands(
