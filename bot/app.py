@@ -106,6 +106,8 @@ def create_app(settings: Settings) -> FastAPI:
             lease_seconds=settings.outbox_lease_seconds,
         )
         app.state.outbox = dispatcher
+        if telegram is not None:
+            telegram.wake_outbox = dispatcher.wake  # a staff reply is delivered at once
         if settings.outbox_enabled:
             dispatcher.start()
 

@@ -30,7 +30,11 @@ SECRET = "webhook-secret_for-tests-0123456789"
 RASA_TIMEOUT = 10  # seconds; short, so "Rasa is unavailable" is quick to reach
 # 4020 characters: the /human answer (one paragraph, two sentences) is then over Telegram's
 # limit while its last sentence, with the link, fits (in uk, en and nl): it must be split there.
-LONG_CONTACT_URL = ("https://www.almere.nl/contact?ref=" + "newcomers-" * 400)[:4020]
+# Messages up to this long are accepted here, so a question can make a reply over 4096.
+MAX_MESSAGE_CHARS = 6000
+LONG_QUESTION = "My question for the municipality about my rent. " + " ".join(
+    f"Sentence {i} explains my situation with the rent in more detail." for i in range(70)
+)
 FIRST_NAME = "Zoryana-Qx7"  # must never reach Rasa, the database or the logs
 _user_ids = itertools.count(731_406_592_817, 7919)
 USED_IDS: list[int] = []
@@ -74,7 +78,7 @@ class TelegramStack:
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE_URL": self.fake.base_url,
             "TELEGRAM_MODE": mode,
-            "MUNICIPALITY_CONTACT_URL": LONG_CONTACT_URL,
+            "MAX_MESSAGE_CHARS": str(MAX_MESSAGE_CHARS),
             "RASA_TIMEOUT_SECONDS": str(RASA_TIMEOUT),
         }
         if mode == "webhook":
@@ -251,6 +255,27 @@ def test_commands_reach_their_rules_in_the_conversations_language(
     assert {"Українська", "English", "Nederlands"} <= set(buttons_of(language_menu))
 
 
+def test_mydata_and_forget_work_in_telegram(polling: TelegramStack) -> None:
+    user = new_user()
+    polling.say(user, "Hoe kan ik Nederlandse les volgen?", "nl")
+    polling.fake.wait_for_text(user, "Nederlandse les")
+    before = len(polling.fake.sent_to(user))
+    polling.say(user, "/mydata", "nl")
+    shown = polling.fake.wait_for_text(user, "Dit bewaart Wegwijs over jou", after=before)
+    assert "Hoe kan ik Nederlandse les volgen?" in shown[-1]["text"]
+    assert "Telegram-chat" in shown[-1]["text"]  # the delivery address, and why
+    before = len(polling.fake.sent_to(user))
+    polling.say(user, "/forget", "nl")
+    question = polling.fake.wait_for_text(user, "Alles wissen", after=before)[-1]
+    before = len(polling.fake.sent_to(user))
+    polling.fake.push_callback(user, buttons_of(question)["Ja, alles wissen"])
+    polling.fake.wait_for_text(user, "is gewist", after=before)
+    before = len(polling.fake.sent_to(user))
+    polling.say(user, "/mydata", "nl")
+    again = polling.fake.wait_for_text(user, "Dit bewaart Wegwijs over jou", after=before)
+    assert "Hoe kan ik Nederlandse les volgen?" not in again[-1]["text"]
+
+
 def test_a_command_before_any_text_uses_the_telegram_language(polling: TelegramStack) -> None:
     user = new_user()
     polling.say(user, "/help", "uk")  # the very first thing this user does
@@ -262,14 +287,20 @@ def test_a_long_answer_is_split_under_telegrams_limit(polling: TelegramStack) ->
     polling.say(user, "Good morning!", "en")
     polling.fake.wait_for_text(user, "Wegwijs")
     before = len(polling.fake.sent_to(user))
-    polling.say(user, "/human", "en")
-    parts = polling.fake.wait_for_text(user, LONG_CONTACT_URL, after=before)
-    assert len(parts) == 2
+    polling.say(user, LONG_QUESTION, "en")
+    polling.fake.wait_until(lambda: len(polling.fake.sent_to(user)) > before, 30)
+    time.sleep(1.0)  # all of the bot's answer to it
+    before = len(polling.fake.sent_to(user))
+    polling.say(user, "/human", "en")  # the consent question quotes the long question
+    parts = polling.fake.wait_for_text(user, "Shall I send it?", after=before)
+    assert len(parts) >= 2
     assert all(len(part["text"]) < 4096 for part in parts)
-    assert parts[0]["text"] == "I cannot pass on your question myself yet."
-    assert parts[1]["text"].endswith(LONG_CONTACT_URL)  # a link is never cut
+    assert parts[0]["text"].startswith("I can pass this question")
+    for i in range(70):  # no sentence is cut
+        assert sum(f"Sentence {i} explains" in part["text"] for part in parts) == 1
     assert "reply_markup" not in parts[0]
-    assert buttons_of(parts[1])  # the buttons come with the last part
+    assert buttons_of(parts[-1])  # the buttons come with the last part
+    assert not any(buttons_of(part) for part in parts[:-1])
 
 
 def test_flood_control_is_waited_out(polling: TelegramStack) -> None:
@@ -287,7 +318,7 @@ def test_a_too_long_message_gets_a_clear_answer_in_the_users_language(
     polling: TelegramStack,
 ) -> None:
     user = new_user()
-    polling.say(user, "а" * 1500, "uk")
+    polling.say(user, "а" * (MAX_MESSAGE_CHARS + 500), "uk")
     polling.fake.wait_for_text(user, "задовге")
 
 
