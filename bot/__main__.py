@@ -117,6 +117,12 @@ def _feedback(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _staff(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.staff_cli import run
+
+    return run(settings, args)
+
+
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
     from bot.bench.report import update_section
 
@@ -182,6 +188,7 @@ COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] =
     "chat": ("chat in the terminal through the gateway", _chat),
     "feedback": ("show 'did this help?' answers per entry, least helpful first", _feedback),
     "bench": ("run a benchmark and print (or --write to BENCHMARKS.md) its numbers", _bench),
+    "staff": ("list, show, claim, answer and close newcomers' tickets (staff)", _staff),
 }
 
 
@@ -200,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
             command.add_argument("what", choices=["language", "eval", "all"])
             command.add_argument("--url", help="eval: a running gateway instead of a new stack")
             command.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+        if name == "staff":
+            from bot.staff_cli import add_arguments
+
+            add_arguments(command)
         if name == "chat":
             command.add_argument("--url", help="the gateway (default: this machine's)")
             command.add_argument("--language", choices=["uk", "en", "nl"], help="a language hint")

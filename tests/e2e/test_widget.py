@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -347,3 +349,202 @@ def test_language_endpoint_makes_the_choice_explicit(stack: Stack) -> None:
         assert set(labels["uk"]) == set(labels["en"]) == set(labels["nl"])
     finally:
         chat.close()
+
+
+# --- escalation: a municipal employee's answer in the widget ---------------------------------
+
+STAFF_MESSAGES = f"{WIDGET} .message.staff"
+TICKET_CODE = re.compile(r"\b([A-Z0-9]{3}-[A-Z0-9]{3})\b")
+LOCAL_KEYS = "() => Object.keys(localStorage).filter(k => k.startsWith('wegwijs:conversation:'))"
+SESSION_KEYS = (
+    "() => Object.keys(sessionStorage).filter(k => k.startsWith('wegwijs:conversation:'))"
+)
+
+
+def ask_for_a_person(page: Page) -> str:
+    """In Dutch: a question the bot cannot answer, a person, consent; returns the code."""
+    ask(page, "Mijn buurman boort elke nacht na middernacht, kan de gemeente daar iets aan doen?")
+    ask(page, "Ik wil met een medewerker praten")
+    before = message_count(page)
+    page.get_by_role("button", name="Ja, stuur door").last.click()
+    wait_for_reply(page, before)
+    created = page.locator(BOT_MESSAGES).filter(has_text="De code is").last
+    expect(created).to_be_visible()
+    found = TICKET_CODE.search(created.inner_text())
+    assert found, created.inner_text()
+    return found[1]
+
+
+def staff_answer(stack: Stack, code: str, text: str) -> None:
+    """What a municipal employee types: `wegwijs staff answer` in a process of its own."""
+    done = subprocess.run(
+        [str(PROJECT_ROOT / ".venvs/app/bin/wegwijs"), "staff", "answer", code, "--text", text],
+        env={
+            **os.environ,
+            "DATABASE_URL": stack.settings.effective_database_url,
+            "WEGWIJS_VAR_DIR": str(stack.settings.var_dir),
+            "WEGWIJS_STAFF_NAME": "Anna",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def serious_violations(page: Page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """() => axe.run(document, {
+             runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+           })"""
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_a_staff_answer_appears_in_the_open_widget_labelled_as_from_a_person(
+    stack: Stack, page: Page
+) -> None:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run scripts/setup (it runs `npm ci`)")
+    open_widget(page, f"{stack.url}/")
+    code = ask_for_a_person(page)
+    # An answer must be able to come back after the tab is closed: the widget says it keeps
+    # the conversation on this device now, and does.
+    notice = page.locator(f"{WIDGET} .message.system").filter(has_text="onthoudt deze chat")
+    expect(notice).to_be_visible()
+    expect(page.get_by_label("Onthoud dit gesprek op dit apparaat")).to_be_checked()
+    assert page.evaluate(LOCAL_KEYS)
+    assert not page.evaluate(SESSION_KEYS)
+
+    answer = "Ja, geluidsoverlast 's nachts kun je melden: https://www.almere.nl/contact"
+    staff_answer(stack, code, answer)
+    staff = page.locator(STAFF_MESSAGES)
+    expect(staff).to_have_count(1, timeout=8_000)  # the page is open: within seconds
+    expect(staff).to_contain_text(answer)
+    expect(staff).to_have_attribute("lang", "nl")
+    caption = staff.locator(".from")
+    expect(caption).to_be_visible()
+    expect(caption).to_have_text("Medewerker gemeente Almere")
+    assert staff.locator(".bubble").evaluate(
+        "element => getComputedStyle(element).backgroundColor"
+    ) != page.locator(f"{BOT_MESSAGES} .bubble").first.evaluate(
+        "element => getComputedStyle(element).backgroundColor"
+    )
+    # In the conversation's live region, so screen readers announce it.
+    expect(page.get_by_role("log", name="Gesprek met Wegwijs")).to_contain_text(answer)
+    followup = page.locator(f"{WIDGET} .message.system").filter(has_text="Is je vraag hiermee")
+    expect(followup.get_by_role("button", name="Ja, opgelost")).to_be_visible()
+    expect(followup.get_by_role("button", name="Nee, nog niet")).to_be_visible()
+    assert serious_violations(page) == []
+
+    before = message_count(page)
+    followup.get_by_role("button", name="Ja, opgelost").click()
+    wait_for_reply(page, before)
+    expect(page.locator(BOT_MESSAGES).last).to_contain_text(code)
+    # The question is closed: the conversation goes back to this tab only.
+    expect(page.get_by_label("Onthoud dit gesprek op dit apparaat")).not_to_be_checked()
+    assert page.evaluate(SESSION_KEYS)
+    assert not page.evaluate(LOCAL_KEYS)
+
+
+def test_an_answer_that_came_while_the_page_was_closed_is_shown_next_time_once(
+    stack: Stack, browser: Browser
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        first = context.new_page()
+        open_widget(first, f"{stack.url}/")
+        code = ask_for_a_person(first)
+        first.close()  # the tab is closed before staff answer
+
+        answer = "Bel het Juridisch Loket: https://www.juridischloket.nl"
+        staff_answer(stack, code, answer)
+        time.sleep(2.0)  # delivered into the conversation's inbox meanwhile
+
+        later = context.new_page()  # a new tab: the conversation was kept on this device
+        errors: list[str] = []
+        later.on("pageerror", lambda error: errors.append(str(error)))
+        later.goto(f"{stack.url}/")
+        launcher = later.get_by_role("button", name="Nieuw antwoord van een medewerker")
+        expect(launcher).to_be_visible(timeout=8_000)  # the panel is closed: the launcher says so
+        expect(later.get_by_role("status").filter(has_text="Nieuw antwoord")).to_have_count(1)
+        launcher.click()
+        expect(later.locator(STAFF_MESSAGES)).to_have_count(1)
+        expect(later.locator(STAFF_MESSAGES)).to_contain_text(answer)
+        assert later.locator(f"{WIDGET} .unread").is_hidden()
+        time.sleep(1.5)  # the confirmation goes out
+        later.reload()
+        expect(later.locator(f"{WIDGET} .message").first).to_be_visible()
+        time.sleep(1.5)
+        expect(later.locator(STAFF_MESSAGES)).to_have_count(1)  # kept, and not shown twice
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_the_update_poller_asks_while_an_answer_may_come_and_stops_when_told(
+    stack: Stack, page: Page
+) -> None:
+    page.goto(f"{stack.url}/")
+    result = page.evaluate(
+        """async () => {
+             const {UpdatesPoller, retryDelay, LONG_WAIT} =
+               await import("/static/widget/modules/updates.js");
+             const {GatewayError} = await import("/static/widget/modules/gateway.js");
+             const calls = [];
+             const answers = [];
+             const state = {token: "T".repeat(32), cursor: 0};
+             const gateway = {
+               updates(token, after, wait, signal) {
+                 calls.push([after, wait]);
+                 return new Promise((resolve, reject) => {
+                   answers.push(resolve);
+                   signal.addEventListener("abort",
+                     () => reject(new GatewayError(null, {code: "aborted"})));
+                 });
+               },
+             };
+             const shown = [];
+             const poller = new UpdatesPoller({
+               gateway,
+               conversation: () => state,
+               onUpdates: (data) => { shown.push(...data.messages); state.cursor = data.cursor; },
+             });
+             const tick = () => new Promise((r) => setTimeout(r, 20));
+             poller.check();
+             poller.check();  // already asking: no second loop
+             await tick();
+             answers.at(-1)({messages: [], cursor: 0, open_tickets: 1});
+             await tick();
+             answers.at(-1)({messages: [{text: "a"}, {text: "b"}], cursor: 7, open_tickets: 0});
+             await tick();
+             answers.at(-1)({messages: [], cursor: 7, open_tickets: 0});  // the confirmation
+             await tick();
+             const stoppedByItself = !poller.running;
+             poller.check();
+             await tick();
+             poller.stop();
+             await tick();
+             return {
+               calls, shown: shown.map((m) => m.text), stoppedByItself,
+               stoppedWhenTold: !poller.running, longWait: LONG_WAIT,
+               delays: [1, 2, 3, 10].map((n) => retryDelay(n)),
+             };
+           }"""
+    )
+    assert result["calls"] == [[0, 0], [0, 25], [7, 0], [7, 0]]
+    assert result["shown"] == ["a", "b"]
+    assert result["stoppedByItself"]
+    assert result["stoppedWhenTold"]
+    assert result["longWait"] == 25
+    one, two, three, ten = result["delays"]
+    assert 1_600 <= one <= 2_400
+    assert 3_200 <= two <= 4_800
+    assert 6_400 <= three <= 9_600
+    assert 48_000 <= ten <= 72_000  # capped at a minute

@@ -16,7 +16,7 @@ export class Gateway {
     this.pageLanguage = pageLanguage;
   }
 
-  async request(method, path, body) {
+  async request(method, path, body, { signal } = {}) {
     let response;
     try {
       response = await fetch(`${this.server}${path}`, {
@@ -29,9 +29,10 @@ export class Gateway {
           ...(body ? { "Content-Type": "application/json" } : {}),
         },
         body: body ? JSON.stringify(body) : undefined,
+        signal,
       });
     } catch {
-      throw new GatewayError(null, { code: "network" });
+      throw new GatewayError(null, { code: signal?.aborted ? "aborted" : "network" });
     }
     const data = await response.json().catch(() => null);
     if (!response.ok) {
@@ -57,6 +58,20 @@ export class Gateway {
       ...message,
       language: this.pageLanguage,
     });
+  }
+
+  /**
+   * Messages outside a turn (a municipal employee's answer) after `after`, waiting up to
+   * `wait` seconds for one. Sending the cursor back confirms the messages up to it were shown.
+   */
+  updates(token, after, wait, signal) {
+    const query = new URLSearchParams({ after: String(after), wait: String(wait) });
+    return this.request(
+      "GET",
+      `/api/conversations/${encodeURIComponent(token)}/updates?${query}`,
+      undefined,
+      { signal },
+    );
   }
 
   chooseLanguage(token, language) {

@@ -1,6 +1,8 @@
 // Where the conversation is kept. sessionStorage by default, so it ends with the browser tab
-// (shared computers in shelters and libraries); localStorage only when the user ticks
-// "remember this conversation on this device". Storage that is blocked falls back to memory.
+// (shared computers in shelters and libraries); localStorage when the user ticks "remember
+// this conversation on this device", and while a question for staff is open (so the answer
+// can reach them after the tab is closed; the widget says so, and the user can untick it).
+// Storage that is blocked falls back to memory.
 
 const TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
 const MAX_MESSAGES = 80;
@@ -16,6 +18,19 @@ function storageArea(name) {
   }
 }
 
+export function emptyConversation(language = null, remembered = false) {
+  return {
+    token: null,
+    language,
+    messages: [],
+    remembered,
+    cursor: 0,
+    openTickets: 0,
+    keptForTicket: false,
+    rememberChosen: false,
+  };
+}
+
 export class ConversationStore {
   constructor(server) {
     this.key = `wegwijs:conversation:${server}`;
@@ -25,7 +40,12 @@ export class ConversationStore {
     this.memory = null;
   }
 
-  /** {token, language, messages, remembered}: the kept conversation, or an empty one. */
+  /**
+   * The kept conversation, or an empty one: {token, language, messages, remembered, cursor,
+   * openTickets, keptForTicket, rememberChosen}. `cursor` is the last message from the updates
+   * endpoint that was shown; `keptForTicket` says the widget (not the user) chose localStorage
+   * because of an open question; `rememberChosen` that the user decided with the checkbox.
+   */
   load() {
     for (const [area, remembered] of [
       [this.local, true],
@@ -34,14 +54,22 @@ export class ConversationStore {
       try {
         const data = JSON.parse(area?.getItem(this.key) ?? "null");
         if (data && TOKEN.test(data.token)) {
-          const messages = Array.isArray(data.messages) ? data.messages : [];
-          return { token: data.token, language: data.language ?? null, messages, remembered };
+          return {
+            token: data.token,
+            language: data.language ?? null,
+            messages: Array.isArray(data.messages) ? data.messages : [],
+            remembered,
+            cursor: Number.isSafeInteger(data.cursor) && data.cursor > 0 ? data.cursor : 0,
+            openTickets: Number.isSafeInteger(data.openTickets) ? data.openTickets : 0,
+            keptForTicket: data.keptForTicket === true,
+            rememberChosen: data.rememberChosen === true,
+          };
         }
       } catch {
         // unreadable: start afresh
       }
     }
-    return this.memory ?? { token: null, language: null, messages: [], remembered: false };
+    return this.memory ?? emptyConversation();
   }
 
   save(state) {

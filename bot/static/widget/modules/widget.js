@@ -4,7 +4,8 @@ import { accessibleColour } from "./colour.js";
 import { h, icon } from "./dom.js";
 import { Gateway, GatewayError } from "./gateway.js";
 import { renderText } from "./render.js";
-import { ConversationStore } from "./storage.js";
+import { ConversationStore, emptyConversation } from "./storage.js";
+import { UpdatesPoller } from "./updates.js";
 
 const LANGUAGES = ["uk", "en", "nl"];
 const STYLESHEET = new URL("../widget.css", import.meta.url).href;
@@ -26,6 +27,11 @@ export class WegwijsWidget extends HTMLElement {
   #ui = {};
   #queue = Promise.resolve();
   #pending = 0;
+  #poller;
+  #onVisibility = () => {
+    if (document.visibilityState === "hidden") this.#poller.stop();
+    else this.#poller.check();
+  };
 
   /** Called once before the element is added: {gateway, texts, store, pageLanguage, colour}. */
   setup({ gateway, texts, store, pageLanguage, colour }) {
@@ -40,11 +46,26 @@ export class WegwijsWidget extends HTMLElement {
   }
 
   connectedCallback() {
-    if (this.shadowRoot || !this.#texts) return;
-    this.#build();
-    this.#applyLanguage(this.#language);
-    for (const message of this.#state.messages) this.#appendMessage(message);
-    if (this.#store.open) this.open({ focus: false });
+    if (!this.#texts) return;
+    if (!this.shadowRoot) {
+      this.#build();
+      this.#applyLanguage(this.#language);
+      for (const message of this.#state.messages) this.#appendMessage(message);
+      this.#poller = new UpdatesPoller({
+        gateway: this.#gateway,
+        conversation: () => this.#state,
+        onUpdates: (data) => this.#showUpdates(data),
+      });
+      if (this.#store.open) this.open({ focus: false });
+    }
+    // Answers that came while the page was closed are fetched now; more while one may come.
+    document.addEventListener("visibilitychange", this.#onVisibility);
+    this.#poller.check();
+  }
+
+  disconnectedCallback() {
+    document.removeEventListener("visibilitychange", this.#onVisibility);
+    this.#poller?.stop();
   }
 
   /** Opens the panel (and starts a conversation the first time); moves focus to the input. */
@@ -56,6 +77,7 @@ export class WegwijsWidget extends HTMLElement {
       launcher.replaceChild(icon("down"), launcher.firstChild);
       this.#ui.root.classList.add("is-open");
       this.#store.open = true;
+      this.#setUnread(false);
       if (!this.#state.token) this.#enqueue(() => this.#ensureConversation());
       this.#ui.log.scrollTop = this.#ui.log.scrollHeight;
     }
@@ -170,6 +192,8 @@ export class WegwijsWidget extends HTMLElement {
       "aria-describedby": "wegwijs-remember-hint",
       onchange: () => {
         this.#state.remembered = ui.remember.checked;
+        this.#state.rememberChosen = true; // the user's choice: the widget no longer decides
+        this.#state.keptForTicket = false;
         this.#save();
       },
     });
@@ -204,8 +228,20 @@ export class WegwijsWidget extends HTMLElement {
       ui.composer,
       options,
     );
+    // A staff answer that arrives while the panel is closed: a dot on the launcher (its name
+    // says it too) and an announcement, since the conversation's own live region is hidden.
+    ui.unreadLabel = h("span", { class: "vh" });
+    ui.unread = h(
+      "span",
+      { class: "unread", hidden: true },
+      h("span", { class: "dot", "aria-hidden": "true" }),
+      ui.unreadLabel,
+    );
+    ui.launcher.append(ui.unread);
+    ui.announcer = h("p", { class: "vh", role: "status" });
+
     // A landmark of its own, so screen reader users find the chat among the page's regions.
-    ui.root = h("aside", { class: "root" }, ui.panel, ui.launcher);
+    ui.root = h("aside", { class: "root" }, ui.panel, ui.launcher, ui.announcer);
     ui.root.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && !ui.panel.hidden) {
         event.stopPropagation();
@@ -239,6 +275,7 @@ export class WegwijsWidget extends HTMLElement {
     ui.rememberLabel.textContent = t.remember;
     ui.rememberHint.textContent = t.remember_hint;
     ui.restart.textContent = t.new_conversation;
+    ui.unreadLabel.textContent = ` ${t.staff_answer_arrived}`;
     if (this.#pending) ui.typingText.textContent = t.typing;
   }
 
@@ -277,8 +314,14 @@ export class WegwijsWidget extends HTMLElement {
   }
 
   #restart() {
+    this.#poller.stop();
     this.#store.clear();
-    this.#state = { token: null, language: this.#language, messages: [], remembered: this.#ui.remember.checked };
+    // Remembering because of a question for staff ends with that conversation.
+    const { rememberChosen } = this.#state;
+    const remembered = rememberChosen && this.#ui.remember.checked;
+    this.#state = { ...emptyConversation(this.#language, remembered), rememberChosen };
+    this.#ui.remember.checked = remembered;
+    this.#setUnread(false);
     this.#ui.log.replaceChildren();
     this.#enqueue(() => this.#ensureConversation());
     this.#ui.input.focus();
@@ -298,7 +341,53 @@ export class WegwijsWidget extends HTMLElement {
     if (data.language !== this.#language) this.#applyLanguage(data.language);
     const added = data.messages.map((message) => this.#remember(message, { scroll: false }));
     if (added.length) this.#reveal(added[0].element);
+    this.#noteTickets(data.open_tickets);
     this.#save();
+  }
+
+  /** Messages from the updates endpoint (a staff answer, its follow-up), in their order. */
+  #showUpdates(data) {
+    this.#state.cursor = Math.max(this.#state.cursor, data.cursor);
+    const added = data.messages.map((message) => this.#remember(message, { scroll: false }));
+    if (added.length) {
+      const log = this.#ui.log;
+      log.scrollTop = Math.min(added[0].element.offsetTop - 12, log.scrollHeight);
+      if (this.#ui.panel.hidden && added.some((message) => message.sender === "staff")) {
+        this.#setUnread(true);
+      }
+    }
+    this.#noteTickets(data.open_tickets);
+    this.#save();
+  }
+
+  /**
+   * The conversation's open questions for staff. While there is one, the answer must be able
+   * to come back after the tab is closed: the conversation moves to localStorage (the user is
+   * told, and may untick "remember"), and the widget asks for updates. When the last one is
+   * closed, a conversation the widget (not the user) chose to remember goes back to the tab.
+   */
+  #noteTickets(count) {
+    if (!Number.isSafeInteger(count)) return; // unknown this time (the gateway said null)
+    this.#state.openTickets = count;
+    const state = this.#state;
+    if (count > 0 && !state.remembered && !state.rememberChosen) {
+      state.remembered = true;
+      state.keptForTicket = true;
+      this.#ui.remember.checked = true;
+      const t = this.#texts[this.#language];
+      this.#remember({ text: t.kept_for_answer, sender: "system", language: this.#language });
+    } else if (count === 0 && state.keptForTicket && !state.rememberChosen) {
+      state.remembered = false;
+      state.keptForTicket = false;
+      this.#ui.remember.checked = false;
+    }
+    this.#save();
+    if (count > 0) this.#poller.check();
+  }
+
+  #setUnread(unread) {
+    this.#ui.unread.hidden = !unread;
+    this.#ui.announcer.textContent = unread ? this.#texts[this.#language].staff_answer_arrived : "";
   }
 
   /** Shows a message and keeps it in the transcript; returns the stored message. */
@@ -323,10 +412,15 @@ export class WegwijsWidget extends HTMLElement {
     const sender = ["user", "system", "staff"].includes(message.sender) ? message.sender : "bot";
     const t = this.#texts[this.#language];
     const senderLabel = t[`sender_${sender}`] ?? t.sender_bot;
+    // A municipal employee's answer says so visibly; the others' senders are for screen readers.
+    const from =
+      sender === "staff"
+        ? h("p", { class: "from", lang: this.#language }, icon("person"), h("span", { text: senderLabel }))
+        : h("span", { class: "vh", lang: this.#language, text: `${senderLabel} ` });
     const bubble = h(
       "div",
       { class: "bubble" },
-      h("span", { class: "vh", lang: this.#language, text: `${senderLabel} ` }),
+      from,
       renderText(message.text, { text: t.new_tab, language: this.#language }),
     );
     const item = h(
@@ -404,11 +498,16 @@ export class WegwijsWidget extends HTMLElement {
   }
 
   #save() {
+    const state = this.#state;
     this.#store.save({
-      token: this.#state.token,
+      token: state.token,
       language: this.#language,
-      messages: this.#state.messages,
-      remembered: this.#state.remembered,
+      messages: state.messages,
+      remembered: state.remembered,
+      cursor: state.cursor,
+      openTickets: state.openTickets,
+      keptForTicket: state.keptForTicket,
+      rememberChosen: state.rememberChosen,
     });
   }
 
