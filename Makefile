@@ -39,5 +39,6 @@ lint: ## ruff and mypy
 lock: ## re-pin both environments after editing requirements/*.in
 	@uv pip compile requirements/rasa.in --python-version 3.10 --generate-hashes -o requirements/rasa.lock
 	@uv pip compile requirements/app.in --python-version 3.10 --generate-hashes -o requirements/app.lock
+	@uv pip compile requirements/load.in --python-version 3.10 --generate-hashes -o requirements/load.lock
 
 .PHONY: help setup run test chat build check-faq train bench feedback lint lock

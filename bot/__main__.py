@@ -74,16 +74,25 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     import uvicorn
 
-    from bot.app import create_app
+    from bot.asgi import gateway
+    from bot.logs import configure_logging
 
-    uvicorn.run(
-        create_app(settings),
-        host=settings.gateway_host,
-        port=settings.gateway_port,
-        log_level="warning",
-        proxy_headers=False,
-        ws="none",  # no websockets: and rasa-sdk pins a websockets too old for uvicorn's
-    )
+    configure_logging()
+    # Behind a load balancer, the client's address comes from X-Forwarded-For, trusted only
+    # from FORWARDED_ALLOW_IPS (the balancer's): the per-client rate limit needs it.
+    options: dict[str, object] = {
+        "host": settings.gateway_host,
+        "port": settings.gateway_port,
+        "log_level": "warning",
+        "log_config": None,  # our JSON lines (bot/logs.py), not uvicorn's own format
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": settings.forwarded_allow_ips or None,
+        "ws": "none",  # no websockets: and rasa-sdk pins a websockets too old for uvicorn's
+    }
+    if settings.gateway_workers > 1:
+        uvicorn.run("bot.asgi:create", factory=True, workers=settings.gateway_workers, **options)  # type: ignore[arg-type]
+    else:
+        uvicorn.run(gateway(settings), **options)  # type: ignore[arg-type]
     return 0
 
 
@@ -143,7 +152,80 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
             )
     if args.what in ("eval", "all"):
         _evaluate(settings, write=args.write, url=args.url)
+    if args.what in ("load", "all"):
+        _bench_load(settings, args)
+    if args.what in ("resources", "all"):
+        _bench_resources(settings, args)
+    if args.what == "tuning":
+        _bench_tuning(settings, args)
     return 0
+
+
+def _levels(args: argparse.Namespace, default: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(n) for n in args.users.split(",")) if args.users else default
+
+
+def _bench_load(settings: Settings, args: argparse.Namespace) -> None:
+    """Locust at 1-100 concurrent conversations through the web API (bot/bench/load.py)."""
+    from bot.bench.load import LEVELS, format_markdown, run_load_benchmark
+    from bot.bench.report import update_section
+
+    report = run_load_benchmark(
+        out_dir=settings.var_dir / "bench",
+        levels=_levels(args, LEVELS),
+        seconds=args.seconds,
+        with_direct=not args.quick,
+        with_profile=not args.quick,
+    )
+    markdown = format_markdown(report)
+    print(markdown)
+    if args.write:
+        update_section(
+            settings.project_root / "BENCHMARKS.md",
+            "load",
+            markdown,
+            command="wegwijs bench load --write",
+        )
+
+
+def _bench_tuning(settings: Settings, args: argparse.Namespace) -> None:
+    """The same load on variants of the stack (Rasa or gateway workers, PostgreSQL, Redis)."""
+    from bot.bench.load import VARIANTS, format_tuning, run_tuning
+    from bot.bench.report import update_section
+
+    variants = args.variants.split(",") if args.variants else list(VARIANTS)
+    reports = run_tuning(
+        out_dir=settings.var_dir / "bench",
+        variants=variants,
+        levels=_levels(args, (20, 50)),
+        seconds=args.seconds,
+    )
+    markdown = format_tuning(reports)
+    print(markdown)
+    if args.write:
+        update_section(
+            settings.project_root / "BENCHMARKS.md",
+            "tuning",
+            markdown,
+            command="wegwijs bench tuning --write",
+        )
+
+
+def _bench_resources(settings: Settings, args: argparse.Namespace) -> None:
+    """Memory, start-up, training (--train) and language-decision cost (bench/resources.py)."""
+    from bot.bench.report import update_section
+    from bot.bench.resources import format_markdown, run_resources_benchmark
+
+    report = run_resources_benchmark(
+        bench_dir=settings.var_dir / "bench", train=args.train, repeats=1 if args.quick else 3
+    )
+    markdown = format_markdown(report)
+    print(markdown)
+    if args.write:
+        command = "wegwijs bench resources --write" + (" --train" if args.train else "")
+        update_section(
+            settings.project_root / "BENCHMARKS.md", "resources", markdown, command=command
+        )
 
 
 def _evaluate(settings: Settings, *, write: bool, url: str | None) -> None:
@@ -204,9 +286,22 @@ def main(argv: list[str] | None = None) -> int:
                 "--if-changed", action="store_true", help="skip when the model is current"
             )
         if name == "bench":
-            command.add_argument("what", choices=["language", "eval", "all"])
+            command.add_argument(
+                "what", choices=["language", "eval", "load", "resources", "tuning", "all"]
+            )
             command.add_argument("--url", help="eval: a running gateway instead of a new stack")
             command.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+            command.add_argument(
+                "--seconds", type=float, default=60.0, help="load, tuning: seconds per level"
+            )
+            command.add_argument("--users", help="load, tuning: levels, e.g. 1,10,20,50,100")
+            command.add_argument("--variants", help="tuning: which (default: all)")
+            command.add_argument(
+                "--quick", action="store_true", help="load, resources: a short smoke run"
+            )
+            command.add_argument(
+                "--train", action="store_true", help="resources: also time a full training"
+            )
         if name == "staff":
             from bot.staff_cli import add_arguments
 

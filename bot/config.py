@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # a gateway that died holding one is taken over after IDEMPOTENCY_LEASE_SECONDS.
     redis_url: str = Field(default="", alias="REDIS_URL")
     idempotency_lease_seconds: float = Field(default=30.0, alias="IDEMPOTENCY_LEASE_SECONDS")
+    # With REDIS_URL: how long a Rasa server's lock on a conversation lives. A server that dies
+    # mid-turn leaves its lock behind, and that conversation waits this long; it must exceed
+    # the longest turn and stay below RASA_TIMEOUT_SECONDS (Rasa's own default is 60 s).
+    rasa_lock_lifetime_seconds: int = Field(default=15, ge=1, alias="RASA_LOCK_LIFETIME_SECONDS")
     # uvicorn worker processes for the gateway (more than 1 needs REDIS_URL for shared limits).
     gateway_workers: int = Field(default=1, ge=1, alias="GATEWAY_WORKERS")
     # The load balancer's address(es), comma-separated: X-Forwarded-For is trusted from them

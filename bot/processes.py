@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from bot.config import Settings
 from bot.pseudonym import load_or_create_key
+from bot.scale_out import rasa_lock_store_environment
 from bot.training import current_model, rasa_environment
 
 
@@ -35,7 +37,19 @@ def process_environment(settings: Settings, *, model: Path) -> dict[str, str]:
             "PSEUDONYM_KEY": key.decode(),
             "PYTHONUNBUFFERED": "1",
             "SANIC_HOST": "127.0.0.1",
+            "REDIS_URL": settings.redis_url,
+            "IDEMPOTENCY_LEASE_SECONDS": str(settings.idempotency_lease_seconds),
+            "GATEWAY_WORKERS": str(settings.gateway_workers),
         }
+    )
+    # rasa_runtime/sitecustomize.py: a faster check of action server answers in Rasa.
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(settings.project_root / "rasa_runtime"), env.get("PYTHONPATH", "")) if p
+    )
+    env.update(
+        rasa_lock_store_environment(
+            settings.redis_url, lock_lifetime=settings.rasa_lock_lifetime_seconds
+        )
     )
     return env
 

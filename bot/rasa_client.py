@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+# Set per request by the gateway's middleware (bot/idempotency.py): the message's idempotency
+# key, sent to Rasa in the metadata (so a retry can find it in the tracker), and the time
+# spent waiting for Rasa (reported in the Server-Timing header; the load benchmark reads it).
+MESSAGE_KEY: ContextVar[str | None] = ContextVar("wegwijs_message_key", default=None)
+RASA_SECONDS: ContextVar[list[float] | None] = ContextVar("wegwijs_rasa_seconds", default=None)
 
 
 class RasaUnavailable(Exception):
@@ -59,6 +67,10 @@ class RasaClient:
         )
 
     async def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> list[RasaMessage]:
+        key = MESSAGE_KEY.get()
+        if key is not None:
+            metadata = {**metadata, "message_key": key}
+        started = time.perf_counter()
         try:
             response = await self._client.post(
                 "/webhooks/rest/webhook",
@@ -67,6 +79,10 @@ class RasaClient:
             response.raise_for_status()
         except httpx.HTTPError as error:
             raise RasaUnavailable(str(error) or type(error).__name__) from error
+        finally:
+            spent = RASA_SECONDS.get()
+            if spent is not None:
+                spent.append(time.perf_counter() - started)
         return parse_messages(response.json())
 
     async def is_ready(self) -> bool:
