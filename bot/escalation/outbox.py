@@ -138,7 +138,7 @@ class OutboxDispatcher:
             if done:
                 continue  # there may be more
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
 
     async def run_once(self) -> int:

@@ -223,3 +223,35 @@ async def test_an_answer_for_a_channel_not_running_here_waits(sessions: Sessions
     assert row.done_at is None
     assert row.failed_at is None
     assert "telegram" in (row.last_error or "")
+
+
+async def test_the_running_dispatcher_keeps_polling_and_wakes_for_new_work(
+    sessions: Sessions,
+) -> None:
+    """The loop survives idle polls (asyncio.wait_for's timeout on Python 3.10 included)."""
+    done: list[int] = []
+
+    async def handle(context: Context, ticket: Ticket) -> Finish | None:
+        done.append(ticket.id)
+        return None
+
+    dispatcher = OutboxDispatcher(
+        sessions=sessions, handlers={"notify_staff": handle}, poll_seconds=0.05
+    )
+    dispatcher.start()
+    try:
+        await asyncio.sleep(0.3)  # several idle polls
+        first = await make_ticket(sessions, "we-1")
+        for _ in range(100):
+            if done:
+                break
+            await asyncio.sleep(0.05)
+        second = await make_ticket(sessions, "we-2")
+        dispatcher.wake()
+        for _ in range(100):
+            if len(done) == 2:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await dispatcher.stop()
+    assert done == [first.id, second.id]
