@@ -30,6 +30,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from babel.dates import format_datetime, format_timedelta
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -166,24 +168,22 @@ class NoTranslation:
 
 
 class AddressSealer:
-    """Keeps a Telegram chat id out of the database in the clear: the README promises that
-    the database never holds a Telegram id. It is encrypted (HMAC-SHA256 as the stream's
-    pseudo-random function, encrypt-then-MAC bound to the conversation id) under a key
-    derived from PSEUDONYM_KEY; the standard library has no AES, so it is built from HMAC."""
+    """Keeps a Telegram chat id out of the database in the clear (the README promises that the
+    database never holds a Telegram id): AES-256-GCM under a key derived from PSEUDONYM_KEY,
+    bound to the conversation id (the associated data), so a sealed address is useless
+    anywhere else."""
 
-    VERSION = "v1"
+    VERSION = "v2"
+    NONCE_BYTES = 12
 
     def __init__(self, key: bytes) -> None:
-        self._enc = hmac.new(key, b"wegwijs channel address encryption", hashlib.sha256).digest()
-        self._mac = hmac.new(key, b"wegwijs channel address integrity", hashlib.sha256).digest()
+        derived = hmac.new(key, b"wegwijs channel address encryption", hashlib.sha256).digest()
+        self._aead = AESGCM(derived)
 
     def seal(self, conversation_id: str, chat_id: int) -> str:
-        nonce = secrets.token_bytes(12)
-        plain = struct.pack(">q", chat_id)
-        stream = hmac.new(self._enc, nonce, hashlib.sha256).digest()[: len(plain)]
-        cipher = bytes(a ^ b for a, b in zip(plain, stream, strict=True))
-        tag = self._tag(conversation_id, nonce, cipher)
-        return f"{self.VERSION}:" + base64.urlsafe_b64encode(nonce + cipher + tag).decode()
+        nonce = secrets.token_bytes(self.NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, struct.pack(">q", chat_id), conversation_id.encode())
+        return f"{self.VERSION}:" + base64.urlsafe_b64encode(nonce + sealed).decode()
 
     def open(self, conversation_id: str, sealed: str) -> int | None:
         """The chat id, or None when the value was not sealed for this conversation."""
@@ -192,21 +192,12 @@ class AddressSealer:
             return None
         try:
             raw = base64.urlsafe_b64decode(body.encode())
-        except ValueError:
+            plain = self._aead.decrypt(
+                raw[: self.NONCE_BYTES], raw[self.NONCE_BYTES :], conversation_id.encode()
+            )
+        except (ValueError, InvalidTag):
             return None
-        if len(raw) != 12 + 8 + 16:
-            return None
-        nonce, cipher, tag = raw[:12], raw[12:20], raw[20:]
-        if not hmac.compare_digest(tag, self._tag(conversation_id, nonce, cipher)):
-            return None
-        stream = hmac.new(self._enc, nonce, hashlib.sha256).digest()[: len(cipher)]
-        return int(
-            struct.unpack(">q", bytes(a ^ b for a, b in zip(cipher, stream, strict=True)))[0]
-        )
-
-    def _tag(self, conversation_id: str, nonce: bytes, cipher: bytes) -> bytes:
-        message = conversation_id.encode() + b"\x00" + nonce + cipher
-        return hmac.new(self._mac, message, hashlib.sha256).digest()[:16]
+        return int(struct.unpack(">q", plain)[0]) if len(plain) == 8 else None
 
 
 class TelegramAddresses:
