@@ -25,6 +25,8 @@ def process_environment(settings: Settings, *, model: Path) -> dict[str, str]:
             "WEGWIJS_MODEL": str(model),
             "WEGWIJS_ACTION_ENDPOINT": f"http://127.0.0.1:{settings.action_port}/webhook",
             "WEGWIJS_TRACKER_STORE_URL": settings.effective_tracker_store_url,
+            # The gateway reads it too (/mydata, /forget, the purge), from the same setting.
+            "TRACKER_STORE_URL": settings.effective_tracker_store_url,
             "WEGWIJS_VAR_DIR": str(settings.var_dir),
             "RASA_PORT": str(settings.rasa_port),
             "RASA_URL": settings.rasa_url,
