@@ -176,6 +176,7 @@ def _bench_load(settings: Settings, args: argparse.Namespace) -> None:
         seconds=args.seconds,
         with_direct=not args.quick,
         with_profile=not args.quick,
+        with_reading=not args.quick,
     )
     markdown = format_markdown(report)
     print(markdown)
