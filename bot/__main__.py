@@ -156,9 +156,27 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         _bench_load(settings, args)
     if args.what in ("resources", "all"):
         _bench_resources(settings, args)
+    if args.what in ("delivery", "all"):
+        _bench_delivery(settings, args)
     if args.what == "tuning":
         _bench_tuning(settings, args)
     return 0
+
+
+def _bench_delivery(settings: Settings, args: argparse.Namespace) -> None:
+    """Staff answer to the newcomer's open page, on the web (bot/bench/delivery.py)."""
+    from bot.bench.delivery import format_markdown, run_delivery_benchmark
+    from bot.bench.report import update_section
+
+    markdown = format_markdown(run_delivery_benchmark(count=6 if args.quick else 30))
+    print(markdown)
+    if args.write:
+        update_section(
+            settings.project_root / "BENCHMARKS.md",
+            "delivery",
+            markdown,
+            command="wegwijs bench delivery --write",
+        )
 
 
 def _levels(args: argparse.Namespace, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -288,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         if name == "bench":
             command.add_argument(
-                "what", choices=["language", "eval", "load", "resources", "tuning", "all"]
+                "what",
+                choices=["language", "eval", "load", "resources", "delivery", "tuning", "all"],
             )
             command.add_argument("--url", help="eval: a running gateway instead of a new stack")
             command.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
