@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import PROJECT_ROOT
 from bot.training import ModelMissing, current_model
 from tests.support import (
     Stack,
     WebChat,
+    empty_app_database,
     fresh_postgres_database,
     postgres_admin_url,
     stack_settings,
@@ -55,3 +58,27 @@ def postgres_url() -> Iterator[str]:
         pytest.skip("no PostgreSQL reachable (set DATABASE_URL to run these tests)")
     with fresh_postgres_database(admin) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def stack_postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of its own for one module's stacks: what another module's
+    stack left behind (outbox jobs, Telegram message ids) cannot reach it."""
+    admin = postgres_admin_url()
+    if admin is None:
+        pytest.skip("no PostgreSQL reachable (set DATABASE_URL to run these tests)")
+    with fresh_postgres_database(admin) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def sessions(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A migrated, empty app database for each test: SQLite, and PostgreSQL where reachable."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    async with empty_app_database(url) as made:
+        yield made

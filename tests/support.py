@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import httpx
 from sqlalchemy import create_engine, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.migrate import migrate
+from bot.db.models import Base
+from bot.db.session import make_engine, make_sessionmaker
 from bot.stack import Stack, free_port, stack_settings
 
 __all__ = ["Stack", "WebChat", "free_port", "stack_settings", "texts_of"]
@@ -48,6 +52,21 @@ def fresh_postgres_database(admin_url: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@asynccontextmanager
+async def empty_app_database(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The app database at `url`, migrated and emptied (a PostgreSQL one lives for the
+    session), as a sessionmaker; disposed afterwards."""
+    migrate(url)
+    engine = make_engine(url)
+    async with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(table.delete())
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
 
 
 class WebChat:

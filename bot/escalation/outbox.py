@@ -223,7 +223,11 @@ class OutboxDispatcher:
             log.exception("outbox: %s job %d raised", job.kind, job.id)
             await self._release(job, wait=backoff(job.attempts), error=type(error).__name__)
             return
-        await self._finish(job, finish)
+        try:
+            await self._finish(job, finish)
+        except SQLAlchemyError as error:  # e.g. a constraint: keep the job, go on with others
+            log.exception("outbox: %s job %d could not be marked done", job.kind, job.id)
+            await self._release(job, wait=backoff(job.attempts), error=type(error).__name__)
 
     def _mine(self, job: Job):  # type: ignore[no-untyped-def]
         return (OutboxJob.id == job.id) & (OutboxJob.locked_by == self._worker)

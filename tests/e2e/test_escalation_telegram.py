@@ -310,7 +310,7 @@ def test_the_newcomers_telegram_id_is_not_in_the_database_or_the_logs(
 def test_a_killed_gateway_loses_nothing_and_sends_nothing_twice(
     escalation: EscalationStack, request: pytest.FixtureRequest, database: str
 ) -> None:
-    url = request.getfixturevalue("postgres_url") if database == "postgresql" else ""
+    url = request.getfixturevalue("stack_postgres_url") if database == "postgresql" else ""
     s = escalation.use(database, url)
     fake = s.fake
     newcomer = new_newcomer()

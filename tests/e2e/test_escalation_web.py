@@ -129,10 +129,10 @@ def site_for(stack: Stack) -> Site:
 
 @pytest.fixture(scope="module")
 def postgres_stack(
-    trained_model: None, postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+    trained_model: None, stack_postgres_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     running = Stack(
-        stack_settings(tmp_path_factory.mktemp("escalation-pg"), database_url=postgres_url)
+        stack_settings(tmp_path_factory.mktemp("escalation-pg"), database_url=stack_postgres_url)
     )
     running.start()
     yield running

@@ -17,7 +17,7 @@ def test_conversation_and_language_survive_a_restart_of_all_processes(
     request: pytest.FixtureRequest,
     database: str,
 ) -> None:
-    url = request.getfixturevalue("postgres_url") if database == "postgresql" else ""
+    url = request.getfixturevalue("stack_postgres_url") if database == "postgresql" else ""
     stack = Stack(stack_settings(tmp_path_factory.mktemp("restart"), database_url=url))
     stack.start()
     chat = WebChat(stack.url)

@@ -27,7 +27,7 @@ def rows_containing(stack: Stack, needle: str) -> list[str]:
                 for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
             ]
             for table in tables:
-                for row in connection.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 (our own table names)
+                for row in connection.execute(f'SELECT * FROM "{table}"'):
                     if any(needle in str(value) for value in row):
                         found.append(f"{name}:{table}")
     return found

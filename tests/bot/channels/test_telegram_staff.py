@@ -31,9 +31,7 @@ from bot.channels.telegram_staff import (
 from bot.config import PROJECT_ROOT, Settings
 from bot.conversation import ConversationService
 from bot.db import repository
-from bot.db.migrate import migrate
-from bot.db.models import Base, ChannelAddress, OutboxJob, StaffPost, Ticket
-from bot.db.session import make_engine, make_sessionmaker
+from bot.db.models import ChannelAddress, OutboxJob, StaffPost, Ticket
 from bot.escalation import tickets
 from bot.escalation.delivery import AnswerRouter
 from bot.escalation.outbox import OutboxDispatcher
@@ -43,6 +41,7 @@ from bot.pseudonym import Pseudonymizer
 from bot.rasa_client import RasaClient
 from bot.texts import load_texts
 from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.support import empty_app_database
 
 STAFF_A, STAFF_B = -1001000000001, -1001000000002
 OTHER_GROUP = -1001000000099
@@ -192,13 +191,8 @@ async def sessions(
         url = f"sqlite:///{tmp_path / 'test.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    migrate(url)
-    engine = make_engine(url)
-    async with engine.begin() as connection:  # the PostgreSQL database lives for the session
-        for table in reversed(Base.metadata.sorted_tables):
-            await connection.execute(table.delete())
-    yield make_sessionmaker(engine)
-    await engine.dispose()
+    async with empty_app_database(url) as made:
+        yield made
 
 
 @pytest.fixture
