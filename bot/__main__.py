@@ -85,6 +85,9 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
         "port": settings.gateway_port,
         "log_level": "warning",
         "log_config": None,  # our JSON lines (bot/logs.py), not uvicorn's own format
+        # Long polls (the widget's updates) hold a request up to 25 s: a stop does not wait
+        # for them; the widget polls again, at another gateway or after the restart.
+        "timeout_graceful_shutdown": 5,
         "proxy_headers": bool(settings.forwarded_allow_ips),
         "forwarded_allow_ips": settings.forwarded_allow_ips or None,
         "ws": "none",  # no websockets: and rasa-sdk pins a websockets too old for uvicorn's
@@ -123,6 +126,34 @@ def _feedback(settings: Settings, _args: argparse.Namespace) -> int:
     print(f"{'entry':<45} {'lang':<5} {'helped':>7} {'did not':>8}")
     for faq_id, language, helpful, unhelpful in rows:
         print(f"{faq_id:<45} {language:<5} {helpful:>7} {unhelpful:>8}")
+    return 0
+
+
+def _purge(settings: Settings, _args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.db.session import make_engine, make_sessionmaker
+    from bot.privacy.erasure import purge
+    from bot.privacy.tracker_events import tracker_engine
+
+    async def run() -> str:
+        engine, tracker = make_engine(settings.effective_database_url), tracker_engine(settings)
+        try:
+            purged = await purge(
+                make_sessionmaker(engine),
+                tracker,
+                conversation_days=settings.retention_days,
+                closed_ticket_days=settings.closed_ticket_retention_days,
+            )
+        finally:
+            await tracker.dispose()
+            await engine.dispose()
+        return str(purged)
+
+    print(
+        f"Deleted what was older than {settings.retention_days} days (closed tickets: "
+        f"{settings.closed_ticket_retention_days} days): {asyncio.run(run())}."
+    )
     return 0
 
 
@@ -290,6 +321,7 @@ COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] =
     "feedback": ("show 'did this help?' answers per entry, least helpful first", _feedback),
     "bench": ("run a benchmark and print (or --write to BENCHMARKS.md) its numbers", _bench),
     "staff": ("list, show, claim, answer and close newcomers' tickets (staff)", _staff),
+    "purge": ("delete conversations and closed tickets older than the retention periods", _purge),
 }
 
 

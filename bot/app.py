@@ -31,7 +31,7 @@ from bot.privacy.tracker_events import tracker_engine
 from bot.privacy_page import render_privacy
 from bot.pseudonym import Pseudonymizer, load_or_create_key
 from bot.rasa_client import RasaClient
-from bot.rate_limit import RateLimiter
+from bot.rate_limit import make_rate_limiter
 from bot.texts import load_texts
 
 log = logging.getLogger("wegwijs.gateway")
@@ -68,7 +68,12 @@ def create_app(settings: Settings) -> FastAPI:
             texts=texts,
             links=settings.links(),
             max_message_chars=settings.max_message_chars,
-            limiter=RateLimiter(limit=settings.rate_limit_per_conversation, window=60.0),
+            limiter=make_rate_limiter(
+                settings,
+                limit=settings.rate_limit_per_conversation,
+                window=60.0,
+                scope="conversation",
+            ),
             privacy=privacy,
             answer_times=AnswerTimes.from_settings(settings),
         )
@@ -139,10 +144,12 @@ def create_app(settings: Settings) -> FastAPI:
         CORSMiddleware,
         allow_origins=settings.origins,
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type"],
+        allow_headers=["Content-Type", "Idempotency-Key"],
     )
 
-    client_limiter = RateLimiter(limit=settings.rate_limit_per_client, window=60.0)
+    client_limiter = make_rate_limiter(
+        settings, limit=settings.rate_limit_per_client, window=60.0, scope="client"
+    )
 
     @app.middleware("http")
     async def limit_each_client(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -10,13 +10,21 @@ export class GatewayError extends Error {
   }
 }
 
+const RETRY_AFTER_MS = 1000;
+
+/** 128 random bits as hex (crypto.randomUUID needs a secure context; this does not). */
+function newKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 export class Gateway {
   constructor(server, pageLanguage) {
     this.server = server;
     this.pageLanguage = pageLanguage;
   }
 
-  async request(method, path, body, { signal } = {}) {
+  async request(method, path, body, { signal, idempotencyKey } = {}) {
     let response;
     try {
       response = await fetch(`${this.server}${path}`, {
@@ -27,6 +35,7 @@ export class Gateway {
           Accept: "application/json",
           "Accept-Language": this.pageLanguage,
           ...(body ? { "Content-Type": "application/json" } : {}),
+          ...(idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {}),
         },
         body: body ? JSON.stringify(body) : undefined,
         signal,
@@ -53,11 +62,22 @@ export class Gateway {
     return this.request("POST", "/api/conversations", { language: this.pageLanguage });
   }
 
-  send(token, message) {
-    return this.request("POST", `/api/conversations/${encodeURIComponent(token)}/messages`, {
-      ...message,
-      language: this.pageLanguage,
-    });
+  /**
+   * A message (text or button). It carries an Idempotency-Key, and a lost connection is
+   * retried once with the same key: the gateway answers a message once, however often it
+   * arrives (bot/idempotency.py).
+   */
+  async send(token, message) {
+    const path = `/api/conversations/${encodeURIComponent(token)}/messages`;
+    const body = { ...message, language: this.pageLanguage };
+    const idempotencyKey = newKey();
+    try {
+      return await this.request("POST", path, body, { idempotencyKey });
+    } catch (error) {
+      if (!(error instanceof GatewayError) || error.code !== "network") throw error;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_MS));
+      return this.request("POST", path, body, { idempotencyKey });
+    }
   }
 
   /**
