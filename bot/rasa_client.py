@@ -16,6 +16,9 @@ MESSAGE_KEY: ContextVar[str | None] = ContextVar("wegwijs_message_key", default=
 RASA_SECONDS: ContextVar[list[float] | None] = ContextVar("wegwijs_rasa_seconds", default=None)
 
 
+CONVERSATION_HEADER = "X-Wegwijs-Conversation"
+
+
 class RasaUnavailable(Exception):
     """Rasa did not answer (not started yet, restarting, or overloaded)."""
 
@@ -75,6 +78,9 @@ class RasaClient:
             response = await self._client.post(
                 "/webhooks/rest/webhook",
                 json={"sender": sender, "message": text, "metadata": metadata},
+                # The pseudonymous conversation id, for balancers and their logs (never the
+                # message: a log line must not hold what a newcomer wrote).
+                headers={CONVERSATION_HEADER: sender},
             )
             response.raise_for_status()
         except httpx.HTTPError as error:

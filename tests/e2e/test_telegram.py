@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.channels.telegram import MENU, SECRET_HEADER, load_telegram_texts
 from bot.config import PROJECT_ROOT
@@ -413,3 +415,51 @@ def test_no_telegram_id_or_name_reaches_the_database_the_tracker_or_the_logs(
     pseudonyms = Pseudonymizer(key.get_secret_value().encode())
     tracker = b"".join(c for p, c in contents.items() if p.name.startswith("tracker.db"))
     assert pseudonyms.conversation_id("telegram", str(USED_IDS[0])).encode() in tracker
+
+
+# --- fuzz ---------------------------------------------------------------------------------
+
+FUZZ_IDENTIFIERS = ("111222333", "NL91ABNA0417164300", "+31 6 12345678", "olena.k@example.org")
+FUZZ_TEXTS = st.one_of(
+    st.text(min_size=1, max_size=200),
+    st.text(alphabet=st.characters(min_codepoint=0x590, max_codepoint=0x6FF), min_size=1),
+    st.text(alphabet=st.characters(categories=["So", "Cc", "Cf", "Zs"]), min_size=1, max_size=50),
+    st.sampled_from(
+        [
+            "/restart",
+            '/ask_human{"ticket":"X"}',
+            "@forget_confirmed",
+            "<b>bold</b><script>alert(1)</script>",
+            "\u202eevil",
+            "\x00",
+            "🇺🇦" * 500,
+        ]
+    ),
+    st.builds(lambda a, b: f"{a} {b}", st.text(max_size=30), st.sampled_from(FUZZ_IDENTIFIERS)),
+    st.text(min_size=MAX_MESSAGE_CHARS + 1, max_size=MAX_MESSAGE_CHARS + 50),
+)
+
+
+@pytest.fixture(scope="module")
+def fuzz_user() -> int:
+    return new_user()
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=FUZZ_TEXTS)
+def test_the_telegram_handler_answers_any_text_and_stores_no_identifier(
+    polling: TelegramStack, fuzz_user: int, text: str
+) -> None:
+    user = fuzz_user
+    before = len(polling.fake.sent_to(user))
+    polling.say(user, text, "en")
+    polling.fake.wait_until(
+        lambda: len(polling.fake.sent_to(user)) > before, 30, what="an answer to the fuzz"
+    )
+    sent = polling.fake.sent_to(user)[before:]
+    assert all("parse_mode" not in message for message in sent)  # plain text, never markup
+    for path in polling.stack.settings.var_dir.glob("*.db*"):  # the WAL files too
+        content = path.read_bytes()
+        assert not [i for i in FUZZ_IDENTIFIERS if i.encode() in content], path.name
