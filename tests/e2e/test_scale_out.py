@@ -302,7 +302,9 @@ class Client:
                 outcome = f"HTTP {response.status_code} {response.text[:120]}"
             if attempt == 1 and key is not None:
                 self.retries += 1
-                time.sleep(0.5)
+                # A lost connection is retried at once; "Rasa unavailable" (a server just
+                # died, its conversation lock still held) after a pause, as a person would.
+                time.sleep(0.5 if outcome.startswith(("Connect", "Read", "Remote")) else 3.0)
                 continue
             if attempt == 1 and key is None and path == "/api/conversations":
                 self.retries += 1  # a new conversation: safe to ask again
