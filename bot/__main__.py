@@ -189,6 +189,17 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         _bench_resources(settings, args)
     if args.what in ("delivery", "all"):
         _bench_delivery(settings, args)
+    if args.what in ("safety", "all"):
+        from bot.bench.safety import format_markdown as safety_markdown
+        from bot.bench.safety import run_safety_benchmark
+        from bot.faq.schema import load_knowledge_base
+
+        safety = safety_markdown(run_safety_benchmark(load_knowledge_base(root / "faq"), root))
+        print(safety)
+        if args.write:
+            update_section(
+                root / "BENCHMARKS.md", "safety", safety, command="wegwijs bench safety --write"
+            )
     if args.what == "tuning":
         _bench_tuning(settings, args)
     return 0
@@ -339,7 +350,16 @@ def main(argv: list[str] | None = None) -> int:
         if name == "bench":
             command.add_argument(
                 "what",
-                choices=["language", "eval", "load", "resources", "delivery", "tuning", "all"],
+                choices=[
+                    "language",
+                    "eval",
+                    "load",
+                    "resources",
+                    "delivery",
+                    "safety",
+                    "tuning",
+                    "all",
+                ],
             )
             command.add_argument("--url", help="eval: a running gateway instead of a new stack")
             command.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
