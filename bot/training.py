@@ -54,6 +54,17 @@ def train(root: Path, model_dir: Path, *, if_changed: bool) -> Path:
         return target
     model_dir.mkdir(parents=True, exist_ok=True)
     print(f"Training {target.name} (a few minutes; progress below)...", flush=True)
+    command = train_command(root, model_dir, name=target.name.removesuffix(".tar.gz"))
+    result = subprocess.run(command, cwd=root, env=rasa_environment(), check=False)
+    if result.returncode != 0 or not target.exists():
+        print("Training failed: read Rasa's message above.", file=sys.stderr)
+        raise SystemExit(result.returncode or 1)
+    _remove_old_models(model_dir, keep=target)
+    return target
+
+
+def train_command(root: Path, out: Path, *, name: str, force: bool = False) -> list[str]:
+    """`rasa train` of this project's data into `out`; `force` skips Rasa's cache."""
     command = [
         str(root / ".venvs/rasa/bin/rasa"),
         "train",
@@ -64,16 +75,11 @@ def train(root: Path, model_dir: Path, *, if_changed: bool) -> Path:
         "--data",
         "data",
         "--out",
-        str(model_dir),
+        str(out),
         "--fixed-model-name",
-        target.name.removesuffix(".tar.gz"),
+        name,
     ]
-    result = subprocess.run(command, cwd=root, env=rasa_environment(), check=False)
-    if result.returncode != 0 or not target.exists():
-        print("Training failed: read Rasa's message above.", file=sys.stderr)
-        raise SystemExit(result.returncode or 1)
-    _remove_old_models(model_dir, keep=target)
-    return target
+    return [*command, "--force"] if force else command
 
 
 def _remove_old_models(model_dir: Path, *, keep: Path) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -67,6 +69,23 @@ async def empty_app_database(url: str) -> AsyncIterator[async_sessionmaker[Async
         yield make_sessionmaker(engine)
     finally:
         await engine.dispose()
+
+
+def stored_rows_containing(var_dir: Path, needle: str) -> list[str]:
+    """Every table of a stack's SQLite databases (app and Rasa's tracker store) searched for
+    a string: where it is stored, as "file:table"."""
+    found: list[str] = []
+    for name in ("wegwijs.db", "tracker.db"):
+        with sqlite3.connect(var_dir / name) as connection:
+            tables = [
+                row[0]
+                for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            ]
+            for table in tables:
+                for row in connection.execute(f'SELECT * FROM "{table}"'):
+                    if any(needle in str(value) for value in row):
+                        found.append(f"{name}:{table}")
+    return found
 
 
 class WebChat:

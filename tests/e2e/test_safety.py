@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.support import Stack, WebChat, texts_of
+from tests.support import Stack, WebChat, stored_rows_containing, texts_of
 
 NewChat = Callable[..., WebChat]
 
@@ -18,19 +18,7 @@ PHONE = "06-12345678"
 
 
 def rows_containing(stack: Stack, needle: str) -> list[str]:
-    """Every table of both databases (app and Rasa's tracker store) searched for a string."""
-    found: list[str] = []
-    for name in ("wegwijs.db", "tracker.db"):
-        with sqlite3.connect(stack.settings.var_dir / name) as connection:
-            tables = [
-                row[0]
-                for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            ]
-            for table in tables:
-                for row in connection.execute(f'SELECT * FROM "{table}"'):
-                    if any(needle in str(value) for value in row):
-                        found.append(f"{name}:{table}")
-    return found
+    return stored_rows_containing(stack.settings.var_dir, needle)
 
 
 def urgent_tickets(stack: Stack) -> list[tuple[str, str, int]]:
