@@ -11,6 +11,7 @@ an honest expected answer time.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -22,15 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions import context
 from bot.db import repository
-from bot.db.models import Ticket, utcnow
+from bot.db.models import Ticket, as_utc, utcnow
 from bot.escalation import tickets
-from bot.escalation.office_hours import (
-    OfficeHours,
-    as_utc,
-    describe_date,
-    describe_moment,
-    expected_answer_by,
-)
+from bot.escalation.office_hours import AnswerTimes, describe_date
 from bot.escalation.tickets import ExcerptLine, display_code
 from bot.faq.build import FAQ_INTENT_PREFIX
 from bot.language import Language
@@ -152,9 +147,10 @@ def channel_of(tracker: Tracker) -> str:
     return str(channel) if channel else str(tracker.get_latest_input_channel() or "rest")
 
 
-def office_hours() -> OfficeHours:
-    settings = context.settings()
-    return OfficeHours.parse(settings.office_hours, settings.timezone)
+@cache
+def answer_times() -> AnswerTimes:
+    """The promise (office hours, holidays, queue) from the settings, read once."""
+    return AnswerTimes.from_settings(context.settings())
 
 
 def preview(question: str) -> str:
@@ -209,8 +205,7 @@ class ActionCreateTicket(Action):
         if not question:
             context.say(dispatcher, "default", language)
             return []
-        hours = office_hours()
-        settings = context.settings()
+        times = answer_times()
         try:
             async with context.sessions().begin() as session:
                 duplicate = await tickets.find_duplicate(
@@ -233,12 +228,8 @@ class ActionCreateTicket(Action):
                     topic=topic_guess(tracker, question),
                     urgent=urgent,
                 )
-                ticket.expected_by = expected_answer_by(
-                    ticket.created_at,
-                    hours=hours,
-                    answer_hours=settings.ticket_answer_hours,
-                    minutes_per_waiting=settings.ticket_minutes_per_waiting,
-                    waiting=0 if urgent else waiting,
+                ticket.expected_by = times.expected(
+                    ticket.created_at, waiting=0 if urgent else waiting
                 )
                 code, expected = ticket.code, ticket.expected_by
         except SQLAlchemyError:
@@ -249,7 +240,7 @@ class ActionCreateTicket(Action):
             "ticket_created",
             language,
             code=display_code(code),
-            expected=describe_moment(expected, language, hours.timezone),
+            expected=times.describe(expected, language),
         )
         return [SlotSet("ticket_question", None), SlotSet(STEP, None)]
 
@@ -265,17 +256,17 @@ class ActionEscalationDeclined(Action):
         return [SlotSet("ticket_question", None), SlotSet(STEP, None)]
 
 
-def status_line(ticket: Ticket, language: Language, hours: OfficeHours) -> str:
+def status_line(ticket: Ticket, language: Language, times: AnswerTimes) -> str:
     values: dict[str, object] = {
         "code": display_code(ticket.code),
         "question": preview(ticket.question),
     }
     if ticket.state in ("open", "claimed"):
         expected = ticket.expected_by or ticket.created_at
-        values["expected"] = describe_moment(expected, language, hours.timezone)
+        values["expected"] = times.describe(expected, language)
     if ticket.state == "answered":
         answered = ticket.answered_at or ticket.updated_at
-        values["date"] = describe_date(answered, language, hours.timezone)
+        values["date"] = describe_date(answered, language, times.hours.timezone)
     return context.render(f"ticket_state_{ticket.state}", language, **values)
 
 
@@ -298,9 +289,8 @@ class ActionTicketStatus(Action):
         if not mine:
             context.say(dispatcher, "ticket_status_none", language)
             return []
-        hours = office_hours()
         lines = [context.render("ticket_status_list", language)]
-        lines += [status_line(ticket, language, hours) for ticket in mine]
+        lines += [status_line(ticket, language, answer_times()) for ticket in mine]
         dispatcher.utter_message(text="\n\n".join(lines))
         return []
 

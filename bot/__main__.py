@@ -5,8 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from bot.config import Settings, load_settings
+
+
+def _publish(root: Path, name: str, markdown: str, *, write: bool, command: str) -> None:
+    """Prints a benchmark's report and, with --write, puts it in its BENCHMARKS.md section."""
+    from bot.bench.report import update_section
+
+    print(markdown)
+    if write:
+        update_section(root / "BENCHMARKS.md", name, markdown, command=command)
 
 
 def _build(settings: Settings, _args: argparse.Namespace) -> int:
@@ -164,7 +174,6 @@ def _staff(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.bench.report import update_section
 
     root = settings.project_root
     out_dir = settings.var_dir / "bench"
@@ -173,14 +182,9 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
 
         report = run_language_benchmark(root / "bench/language_cases.yml", out_dir=out_dir)
         markdown = format_markdown(report)
-        print(markdown)
-        if args.write:
-            update_section(
-                root / "BENCHMARKS.md",
-                "language",
-                markdown,
-                command="wegwijs bench language --write",
-            )
+        _publish(
+            root, "language", markdown, write=args.write, command="wegwijs bench language --write"
+        )
     if args.what in ("eval", "all"):
         _evaluate(settings, write=args.write, url=args.url)
     if args.what in ("load", "all"):
@@ -195,11 +199,7 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         from bot.faq.schema import load_knowledge_base
 
         safety = safety_markdown(run_safety_benchmark(load_knowledge_base(root / "faq"), root))
-        print(safety)
-        if args.write:
-            update_section(
-                root / "BENCHMARKS.md", "safety", safety, command="wegwijs bench safety --write"
-            )
+        _publish(root, "safety", safety, write=args.write, command="wegwijs bench safety --write")
     if args.what == "tuning":
         _bench_tuning(settings, args)
     return 0
@@ -208,17 +208,15 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
 def _bench_delivery(settings: Settings, args: argparse.Namespace) -> None:
     """Staff answer to the newcomer's open page, on the web (bot/bench/delivery.py)."""
     from bot.bench.delivery import format_markdown, run_delivery_benchmark
-    from bot.bench.report import update_section
 
     markdown = format_markdown(run_delivery_benchmark(count=6 if args.quick else 30))
-    print(markdown)
-    if args.write:
-        update_section(
-            settings.project_root / "BENCHMARKS.md",
-            "delivery",
-            markdown,
-            command="wegwijs bench delivery --write",
-        )
+    _publish(
+        settings.project_root,
+        "delivery",
+        markdown,
+        write=args.write,
+        command="wegwijs bench delivery --write",
+    )
 
 
 def _levels(args: argparse.Namespace, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -228,7 +226,6 @@ def _levels(args: argparse.Namespace, default: tuple[int, ...]) -> tuple[int, ..
 def _bench_load(settings: Settings, args: argparse.Namespace) -> None:
     """Locust at 1-100 concurrent conversations through the web API (bot/bench/load.py)."""
     from bot.bench.load import LEVELS, format_markdown, run_load_benchmark
-    from bot.bench.report import update_section
 
     report = run_load_benchmark(
         out_dir=settings.var_dir / "bench",
@@ -239,20 +236,18 @@ def _bench_load(settings: Settings, args: argparse.Namespace) -> None:
         with_reading=not args.quick,
     )
     markdown = format_markdown(report)
-    print(markdown)
-    if args.write:
-        update_section(
-            settings.project_root / "BENCHMARKS.md",
-            "load",
-            markdown,
-            command="wegwijs bench load --write",
-        )
+    _publish(
+        settings.project_root,
+        "load",
+        markdown,
+        write=args.write,
+        command="wegwijs bench load --write",
+    )
 
 
 def _bench_tuning(settings: Settings, args: argparse.Namespace) -> None:
     """The same load on variants of the stack (Rasa or gateway workers, PostgreSQL, Redis)."""
     from bot.bench.load import VARIANTS, format_tuning, run_tuning
-    from bot.bench.report import update_section
 
     variants = args.variants.split(",") if args.variants else list(VARIANTS)
     reports = run_tuning(
@@ -262,40 +257,37 @@ def _bench_tuning(settings: Settings, args: argparse.Namespace) -> None:
         seconds=args.seconds,
     )
     markdown = format_tuning(reports)
-    print(markdown)
-    if args.write:
-        update_section(
-            settings.project_root / "BENCHMARKS.md",
-            "tuning",
-            markdown,
-            command="wegwijs bench tuning --write",
-        )
+    _publish(
+        settings.project_root,
+        "tuning",
+        markdown,
+        write=args.write,
+        command="wegwijs bench tuning --write",
+    )
 
 
 def _bench_resources(settings: Settings, args: argparse.Namespace) -> None:
     """Memory, start-up, training (--train) and language-decision cost (bench/resources.py)."""
-    from bot.bench.report import update_section
     from bot.bench.resources import format_markdown, run_resources_benchmark
 
     report = run_resources_benchmark(
         bench_dir=settings.var_dir / "bench", train=args.train, repeats=1 if args.quick else 3
     )
-    markdown = format_markdown(report)
-    print(markdown)
-    if args.write:
-        command = "wegwijs bench resources --write" + (" --train" if args.train else "")
-        update_section(
-            settings.project_root / "BENCHMARKS.md", "resources", markdown, command=command
-        )
+    command = "wegwijs bench resources --write" + (" --train" if args.train else "")
+    _publish(
+        settings.project_root,
+        "resources",
+        format_markdown(report),
+        write=args.write,
+        command=command,
+    )
 
 
 def _evaluate(settings: Settings, *, write: bool, url: str | None) -> None:
     """Held-out questions through a running stack (--url), or one started for the purpose."""
     import tempfile
-    from pathlib import Path
 
     from bot.bench.evaluate import confusion_png, format_markdown, run_evaluation
-    from bot.bench.report import update_section
     from bot.faq.schema import TOPICS, load_knowledge_base
     from bot.stack import Stack, stack_settings
 
@@ -314,11 +306,7 @@ def _evaluate(settings: Settings, *, write: bool, url: str | None) -> None:
             stack.stop()
     png = confusion_png(results, list(TOPICS), root / "docs/eval-confusion.png")
     markdown = format_markdown(results, kb, png.relative_to(root))
-    print(markdown)
-    if write:
-        update_section(
-            root / "BENCHMARKS.md", "eval", markdown, command="wegwijs bench eval --write"
-        )
+    _publish(root, "eval", markdown, write=write, command="wegwijs bench eval --write")
 
 
 COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] = {

@@ -234,10 +234,8 @@ class ConversationService:
                     conversation.language = chosen
                     conversation.language_explicit = True
                     language = chosen
-        if gateway_request == CRISIS_TICKET:
-            return await self._crisis_ticket(conversation_id, channel, language)
         if gateway_request is not None:
-            return await self._privacy_request(conversation_id, gateway_request, language)
+            return await self._gateway_request(conversation_id, channel, gateway_request, language)
         return await self._ask_rasa(conversation_id, channel, payload_text or "", language, [])
 
     async def choose_language(
@@ -268,11 +266,17 @@ class ConversationService:
                 session, conversation_id=conversation_id, channel=channel
             )
             language = self._conversation_language(conversation, hint=hint)
-        if payload in REQUESTS:
-            return await self._privacy_request(conversation_id, payload, language)
-        if payload == CRISIS_TICKET:
-            return await self._crisis_ticket(conversation_id, channel, language)
+        if payload in GATEWAY_REQUESTS:
+            return await self._gateway_request(conversation_id, channel, payload, language)
         return await self._ask_rasa(conversation_id, channel, payload, language, [])
+
+    async def _gateway_request(
+        self, conversation_id: str, channel: str, request: str, language: Language
+    ) -> Turn:
+        """A payload the gateway answers itself (GATEWAY_REQUESTS), never passed to Rasa."""
+        if request == CRISIS_TICKET:
+            return await self._crisis_ticket(conversation_id, channel, language)
+        return await self._privacy_request(conversation_id, request, language)
 
     def _redaction_notice(self, language: Language, kinds: tuple[str, ...]) -> Reply:
         names = [self._texts.gateway_text(f"pii_{kind}", language) for kind in kinds]

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.config import PROJECT_ROOT, Settings, load_settings
+from bot.db.models import as_utc
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -312,7 +313,7 @@ def format_table(found: Sequence[Ticket], texts: StaffTexts, *, now: dt.datetime
             texts.section("states", ticket.state),
             ticket.language,
             ticket.topic or "-",
-            format_age(now - _utc(ticket.created_at), texts),
+            format_age(now - as_utc(ticket.created_at), texts),
             _printable(ticket.answered_by or ticket.claimed_by or "-"),
             " ".join(_printable(ticket.question).split()),
         ]
@@ -359,12 +360,12 @@ def format_ticket(ticket: Ticket, texts: StaffTexts, *, zone: ZoneInfo, now: dt.
         (
             texts("field_asked"),
             f"{_date(ticket.created_at, zone, texts)} "
-            f"({texts('ago', age=format_age(now - _utc(ticket.created_at), texts))})",
+            f"({texts('ago', age=format_age(now - as_utc(ticket.created_at), texts))})",
         ),
     ]
     if ticket.expected_by is not None:
         expected = _date(ticket.expected_by, zone, texts)
-        if ticket.state in ("open", "claimed") and _utc(ticket.expected_by) < now:
+        if ticket.state in ("open", "claimed") and as_utc(ticket.expected_by) < now:
             expected += " " + texts("overdue")
         fields.append((texts("field_expected"), expected))
     fields.append(
@@ -577,12 +578,7 @@ def _by_on(who: str | None, when: dt.datetime | None, zone: ZoneInfo, texts: Sta
 def _date(moment: dt.datetime | None, zone: ZoneInfo, texts: StaffTexts) -> str:
     if moment is None:
         return texts("unknown")
-    return _utc(moment).astimezone(zone).strftime(DATE_FORMAT)
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """SQLite gives naive datetimes back; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return as_utc(moment).astimezone(zone).strftime(DATE_FORMAT)
 
 
 def _now() -> dt.datetime:

@@ -50,7 +50,7 @@ from telegram.ext import ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.db import repository
-from bot.db.models import ChannelAddress, OutboxJob, StaffPost, Ticket, utcnow
+from bot.db.models import ChannelAddress, OutboxJob, StaffPost, Ticket, as_utc, utcnow
 from bot.escalation import tickets
 from bot.escalation.delivery import answer_messages, mark_delivered, ticket_language
 from bot.escalation.outbox import Context, Finish, PermanentFailure, RetryLater
@@ -461,7 +461,7 @@ class StaffDesk:
     def ticket_text(self, ticket: Ticket, *, now: dt.datetime) -> str:
         """The post of a new ticket, under Telegram's limit: the oldest lines of the excerpt
         give way first, then the question is cut."""
-        created = _aware(ticket.created_at)
+        created = as_utc(ticket.created_at)
         lines = [
             f"{self._staff.text(line.sender)}: {_cut(line.text, EXCERPT_LINE_CHARS)}"
             for line in excerpt_from_json(ticket.excerpt)
@@ -483,7 +483,7 @@ class StaffDesk:
                     locale=self._staff.language,
                 ),
                 expected=(
-                    self._moment(_aware(ticket.expected_by))
+                    self._moment(as_utc(ticket.expected_by))
                     if ticket.expected_by
                     else self._staff.text("expected_unknown")
                 ),
@@ -758,8 +758,3 @@ async def _answer_query(call: Awaitable[object]) -> None:
     """Answers a callback query (stops the button's spinner); a late answer is harmless."""
     with contextlib.suppress(TelegramError):
         await call
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """SQLite returns naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import Conversation, Feedback, IssuedButton, TelegramUpdate, utcnow
+from bot.db.models import Conversation, Feedback, IssuedButton, TelegramUpdate, as_utc, utcnow
 
 BUTTON_TOKEN_BYTES = 6  # 8 URL-safe characters: far under Telegram's 64-byte callback limit
 BUTTON_LIFETIME = dt.timedelta(days=7)
@@ -46,7 +46,7 @@ async def redeem_button(session: AsyncSession, *, conversation_id: str, token: s
             IssuedButton.conversation_id == conversation_id, IssuedButton.token == token
         )
     )
-    if button is None or _as_utc(button.created_at) < utcnow() - BUTTON_LIFETIME:
+    if button is None or as_utc(button.created_at) < utcnow() - BUTTON_LIFETIME:
         return None
     return button.payload
 
@@ -82,11 +82,6 @@ async def purge_telegram_updates(
         delete(TelegramUpdate).where(TelegramUpdate.received_at < utcnow() - older_than)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def _as_utc(moment: dt.datetime) -> dt.datetime:
-    """SQLite returns naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 async def feedback_summary(session: AsyncSession) -> list[tuple[str, str, int, int]]:

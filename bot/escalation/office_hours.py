@@ -17,6 +17,7 @@ import holidays
 from babel.dates import format_datetime
 
 from bot.config import Settings
+from bot.db.models import as_utc
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _PART = re.compile(
@@ -160,7 +161,3 @@ def describe_moment(moment: dt.datetime, language: str, timezone: ZoneInfo) -> s
 
 def describe_date(moment: dt.datetime, language: str, timezone: ZoneInfo) -> str:
     return format_datetime(as_utc(moment), "d MMMM", tzinfo=timezone, locale=language)
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)

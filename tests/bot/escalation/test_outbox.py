@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import PROJECT_ROOT
 from bot.db import repository
-from bot.db.models import InboxMessage, OutboxJob, Ticket, utcnow
+from bot.db.models import InboxMessage, OutboxJob, Ticket, as_utc, utcnow
 from bot.escalation import tickets
 from bot.escalation.delivery import AnswerRouter, WebDelivery
 from bot.escalation.outbox import (
@@ -95,7 +95,7 @@ async def test_a_failure_is_retried_with_backoff_and_telegrams_wait_is_honoured(
     row = await job_row(sessions)
     assert row.done_at is None
     assert row.last_error == "OSError"
-    wait = (repository._as_utc(row.next_attempt_at) - utcnow()).total_seconds()
+    wait = (as_utc(row.next_attempt_at) - utcnow()).total_seconds()
     assert 3.0 < wait < 5.0
     async with sessions.begin() as session:  # skip the wait
         await session.execute(update(OutboxJob).values(next_attempt_at=utcnow()))
