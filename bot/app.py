@@ -24,6 +24,7 @@ from bot.db.session import make_engine, make_sessionmaker
 from bot.escalation.delivery import AnswerRouter, WebDelivery, staff_use_the_cli
 from bot.escalation.office_hours import AnswerTimes
 from bot.escalation.outbox import Handler, OutboxDispatcher
+from bot.idempotency import KeyStore
 from bot.language import LanguageDecider, normalize_hint
 from bot.privacy.erasure import purge_forever
 from bot.privacy.requests import PrivacyRequests
@@ -38,7 +39,8 @@ log = logging.getLogger("wegwijs.gateway")
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAPI:
+    """The gateway's app; `replies` holds the answers kept for retried messages (bot/asgi.py)."""
     texts = load_texts(settings.project_root)
 
     @asynccontextmanager
@@ -60,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
             texts=texts,
             retention_days=settings.retention_days,
             timezone=ZoneInfo(settings.timezone),
+            kept_replies=replies,
         )
         app.state.service = ConversationService(
             sessions=sessions,

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from bot.app import create_app
 from bot.config import Settings, load_settings
-from bot.idempotency import GatewayMiddleware
+from bot.idempotency import GatewayMiddleware, key_store
 
 
 def gateway(settings: Settings) -> GatewayMiddleware:
-    return GatewayMiddleware(create_app(settings), settings=settings)
+    replies = key_store(settings)  # the middleware replays from it; /forget erases from it
+    app = create_app(settings, replies=replies)
+    return GatewayMiddleware(app, settings=settings, store=replies)
 
 
 def create() -> GatewayMiddleware:

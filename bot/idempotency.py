@@ -14,6 +14,8 @@ past its lease (that gateway died), takes it over and first asks Rasa's tracker 
 Rasa already has the message (the key travels in the message's metadata, bot/rasa_client.py):
 if so, the answer is rebuilt from the tracker; if not, the message goes to Rasa again.
 Records live in Redis when REDIS_URL is set (several gateways), else in memory, for a day.
+A done record holds the answer, which can quote the newcomer, so each record is also listed
+under its conversation and /forget erases them with the rest (`KeyStore.forget`).
 Requests without the header work as before.
 """
 
@@ -60,9 +62,12 @@ class Claim:
 
 
 class KeyStore(Protocol):
-    async def claim(self, key: str, *, owner: str, lease: float) -> Claim: ...
+    async def claim(self, key: str, *, owner: str, lease: float, conversation: str) -> Claim: ...
     async def finish(self, key: str, response: dict[str, Any]) -> None: ...
     async def fail(self, key: str) -> None: ...
+    async def forget(self, conversation: str) -> int:
+        """Erase every record of a conversation; how many there were."""
+        ...
 
 
 class MemoryKeyStore:
@@ -70,10 +75,12 @@ class MemoryKeyStore:
 
     def __init__(self, *, max_keys: int = 100_000) -> None:
         self._records: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._by_conversation: dict[str, set[str]] = {}
         self._max_keys = max_keys
 
-    async def claim(self, key: str, *, owner: str, lease: float) -> Claim:
+    async def claim(self, key: str, *, owner: str, lease: float, conversation: str) -> Claim:
         now = time.time()
+        self._by_conversation.setdefault(conversation, set()).add(key)
         found = self._records.get(key)
         record = found[1] if found and found[0] > now else None
         if record is not None:
@@ -95,11 +102,19 @@ class MemoryKeyStore:
     async def fail(self, key: str) -> None:
         self._records[key] = (time.time() + KEEP_SECONDS, {"state": "failed"})
 
+    async def forget(self, conversation: str) -> int:
+        keys = self._by_conversation.pop(conversation, set())
+        return sum(self._records.pop(key, None) is not None for key in keys)
+
     def _forget(self, now: float) -> None:
         for key in [k for k, (until, _r) in self._records.items() if until <= now]:
             del self._records[key]
         while len(self._records) >= self._max_keys:
             del self._records[next(iter(self._records))]
+        for conversation, keys in list(self._by_conversation.items()):
+            keys.intersection_update(self._records)
+            if not keys:
+                del self._by_conversation[conversation]
 
 
 _CLAIM = """
@@ -112,6 +127,8 @@ if found then
   end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+redis.call('SADD', KEYS[2], KEYS[1])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
 if found then return '{"state": "retry"}' end
 return '{"state": "new"}'
 """
@@ -126,10 +143,13 @@ class RedisKeyStore:
         self._client = redis.asyncio.Redis.from_url(url, socket_timeout=2.0)
         self._claim = self._client.register_script(_CLAIM)
 
-    async def claim(self, key: str, *, owner: str, lease: float) -> Claim:
+    async def claim(self, key: str, *, owner: str, lease: float, conversation: str) -> Claim:
         now = time.time()
         pending = json.dumps({"state": "pending", "owner": owner, "expires": now + lease})
-        raw = await self._claim(keys=[f"wegwijs:idem:{key}"], args=[pending, now, KEEP_SECONDS])
+        raw = await self._claim(
+            keys=[f"wegwijs:idem:{key}", _conversation_index(conversation)],
+            args=[pending, now, KEEP_SECONDS],
+        )
         record = json.loads(raw)
         return Claim(record["state"], record.get("response"))
 
@@ -140,8 +160,20 @@ class RedisKeyStore:
     async def fail(self, key: str) -> None:
         await self._client.set(f"wegwijs:idem:{key}", '{"state": "failed"}', ex=KEEP_SECONDS)
 
+    async def forget(self, conversation: str) -> int:
+        index = _conversation_index(conversation)
+        members = await self._client.smembers(index)
+        keys = [m.decode() if isinstance(m, bytes) else str(m) for m in members]
+        erased = int(await self._client.delete(*keys)) if keys else 0
+        await self._client.delete(index)
+        return erased
+
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _conversation_index(conversation: str) -> str:
+    return f"wegwijs:idem:conversation:{hashlib.sha256(conversation.encode()).hexdigest()[:40]}"
 
 
 class TrackerEvents:
@@ -249,8 +281,11 @@ class GatewayMiddleware:
         scoped = hashlib.sha256(f"{token}:{key}".encode()).hexdigest()[:40]
         lease = self._settings.idempotency_lease_seconds
         deadline = time.monotonic() + lease + 5.0
+        conversation = self._conversation_id(token)
         while True:
-            claim = await self._store.claim(scoped, owner=self._owner, lease=lease)
+            claim = await self._store.claim(
+                scoped, owner=self._owner, lease=lease, conversation=conversation
+            )
             if claim.state == "done" and claim.response is not None:
                 await _replay(send, claim.response)
                 return
@@ -301,6 +336,14 @@ class GatewayMiddleware:
             )
         else:
             await self._store.fail(scoped)
+
+    def _conversation_id(self, token: str) -> str:
+        """The conversation's pseudonymous id, as /forget knows it (the token's own hash in an
+        app without the gateway's pseudonyms)."""
+        pseudonyms = getattr(self.app.state, "pseudonymizer", None)
+        if pseudonyms is None:
+            return hashlib.sha256(token.encode()).hexdigest()
+        return str(pseudonyms.conversation_id("web", token))
 
     async def _recover(self, token: str, scoped: str) -> dict[str, Any] | None:
         """The answer Rasa gave to this message before, if it has it (the tracker store)."""

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.db.models import ChannelAddress, Feedback
 from bot.escalation.office_hours import describe_moment
 from bot.escalation.tickets import display_code, tickets_of
+from bot.idempotency import KeyStore
 from bot.language import Language
 from bot.privacy import erasure, tracker_events
 from bot.texts import Texts
@@ -35,8 +36,10 @@ class PrivacyRequests:
         texts: Texts,
         retention_days: int,
         timezone: ZoneInfo,
+        kept_replies: KeyStore | None = None,
     ) -> None:
         self._sessions = sessions
+        self._kept_replies = kept_replies  # answers kept a day for retried web messages
         self._tracker = tracker
         self._texts = texts
         self._retention_days = retention_days
@@ -55,6 +58,8 @@ class PrivacyRequests:
             ]
         if request == "@forget_confirmed":
             await erasure.forget(self._sessions, self._tracker, conversation_id)
+            if self._kept_replies is not None:
+                await self._kept_replies.forget(conversation_id)
             return [(self._texts.gateway_text("forgotten", language), [])]
         return [(self._texts.gateway_text("forget_cancelled", language), [])]
 

@@ -92,11 +92,31 @@ async def test_messages_without_a_key_or_with_other_keys_are_each_handled(
 
 async def test_a_pending_key_past_its_lease_is_taken_over_as_a_retry() -> None:
     store = MemoryKeyStore()
-    assert (await store.claim("k", owner="gateway-1", lease=0.05)).state == "new"
-    assert (await store.claim("k", owner="gateway-2", lease=10)).state == "pending"
+    c = "conversation"
+    assert (await store.claim("k", owner="gateway-1", lease=0.05, conversation=c)).state == "new"
+    assert (await store.claim("k", owner="gateway-2", lease=10, conversation=c)).state == "pending"
     await asyncio.sleep(0.06)  # gateway-1 died holding it
-    assert (await store.claim("k", owner="gateway-2", lease=10)).state == "retry"
+    assert (await store.claim("k", owner="gateway-2", lease=10, conversation=c)).state == "retry"
     await store.fail("k")  # gateway-2 got an error from Rasa
-    assert (await store.claim("k", owner="gateway-3", lease=10)).state == "retry"
+    assert (await store.claim("k", owner="gateway-3", lease=10, conversation=c)).state == "retry"
     await store.finish("k", {"status": 200, "headers": [], "body": "{}"})
-    assert (await store.claim("k", owner="gateway-4", lease=10)).state == "done"
+    assert (await store.claim("k", owner="gateway-4", lease=10, conversation=c)).state == "done"
+
+
+async def test_forgetting_a_conversation_erases_its_kept_answers_only(store: KeyStore) -> None:
+    mine, other = f"mine-{secrets.token_hex(4)}", f"other-{secrets.token_hex(4)}"
+    keys = {name: f"{name}-{secrets.token_hex(6)}" for name in ("a", "b", "c")}
+    for name, conversation in (("a", mine), ("b", mine), ("c", other)):
+        await store.claim(keys[name], owner="gateway", lease=10, conversation=conversation)
+        body = f'{{"messages": [{{"text": "you asked about {name}"}}]}}'
+        await store.finish(keys[name], {"status": 200, "headers": [], "body": body})
+
+    assert await store.forget(mine) == 2
+    assert await store.forget(mine) == 0
+    for name, conversation in (("a", mine), ("b", mine)):
+        found = await store.claim(keys[name], owner="gateway", lease=10, conversation=conversation)
+        assert (found.state, found.response) == ("new", None)
+    kept = await store.claim(keys["c"], owner="gateway", lease=10, conversation=other)
+    assert kept.state == "done"
+    assert kept.response is not None
+    assert "you asked about c" in kept.response["body"]

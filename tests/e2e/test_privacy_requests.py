@@ -89,3 +89,23 @@ def test_erasing_can_be_cancelled(stack: Stack, new_chat: NewChat) -> None:
     reply = chat.press("No, keep it")
     assert "nothing has been erased" in texts_of(reply)
     assert stored_events(stack, chat) > 0
+
+
+def test_erasing_also_erases_the_answers_kept_for_retries(stack: Stack, new_chat: NewChat) -> None:
+    chat = new_chat("en")
+    chat.start()
+    path = f"/api/conversations/{chat.token}/messages"
+    question = {"text": "How do I sign up for Dutch lessons?", "language": "en"}
+    key = {"Idempotency-Key": "forget-me-0001"}
+    first = chat.client.post(path, json=question, headers=key)
+    retried = chat.client.post(path, json=question, headers=key)
+    assert retried.headers.get("idempotent-replayed") == "true"
+    assert retried.json() == first.json()
+
+    chat.say("what do you store about me?")
+    chat.press("Erase my data")
+    chat.press("Yes, erase everything")
+
+    after = chat.client.post(path, json=question, headers=key)
+    assert after.status_code == 200, after.text
+    assert "idempotent-replayed" not in after.headers  # the kept answer went with the rest
