@@ -108,6 +108,7 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
             handlers={
                 "notify_staff": notify,
                 "notify_reopened": notify,
+                "notify_undelivered": notify,
                 "deliver_answer": AnswerRouter(answers),
             },
             poll_seconds=settings.outbox_poll_seconds,

@@ -228,7 +228,8 @@ def refusal(
     zone = zone or ZoneInfo("Europe/Amsterdam")
     if ticket.state == "closed":
         return texts("error_closed", code=code, date=_date(ticket.closed_at, zone, texts))
-    if action in ("claim", "answer") and ticket.state == "answered":
+    second_try = action == "answer" and ticket.delivery_state == "failed"  # never arrived
+    if action in ("claim", "answer") and ticket.state == "answered" and not second_try:
         return texts(
             "error_already_answered",
             code=code,

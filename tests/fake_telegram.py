@@ -384,6 +384,10 @@ class FakeTelegram:
         with self._lock:
             self._blocked.add(user_id)
 
+    def unblock(self, user_id: int) -> None:
+        with self._lock:
+            self._blocked.discard(user_id)
+
     def edits_of(self, chat_id: int, message_id: int) -> list[dict[str, Any]]:
         with self._lock:
             return [

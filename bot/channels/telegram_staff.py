@@ -411,6 +411,8 @@ class StaffDesk:
         posted = await self._chats_posted(context.job.id, context.job.kind, ticket.id)
         if context.job.kind == "notify_reopened":
             text = self.reopened_text(ticket)
+        elif context.job.kind == "notify_undelivered":
+            text = self.undelivered_text(ticket)
         else:
             text = self.ticket_text(ticket, now=utcnow())
         markup = self.keyboard(ticket)
@@ -505,6 +507,17 @@ class StaffDesk:
             "reopened",
             code=display_code(ticket.code),
             urgent=self._staff.text("urgent") if ticket.urgent else "",
+            language=self._staff.language_name(ticket.language),
+            channel=self._staff.channel_name(ticket.channel),
+            question=_cut(ticket.question, PREVIOUS_ANSWER_CHARS),
+            name=staff_name(ticket.answered_by) or self._staff.text("nobody"),
+            answer=_cut(ticket.answer or "", PREVIOUS_ANSWER_CHARS),
+        )
+
+    def undelivered_text(self, ticket: Ticket) -> str:
+        return self._staff.text(
+            "undelivered",
+            code=display_code(ticket.code),
             language=self._staff.language_name(ticket.language),
             channel=self._staff.channel_name(ticket.channel),
             question=_cut(ticket.question, PREVIOUS_ANSWER_CHARS),
@@ -674,7 +687,8 @@ class StaffDesk:
         if ticket is None:
             return "not_a_ticket_post", {}, None
         shown = display_code(ticket.code)
-        if ticket.state == "answered":  # checked again, under lock, by tickets.answer
+        resend = ticket.state == "answered" and ticket.delivery_state == "failed"
+        if ticket.state == "answered" and not resend:  # checked again, under lock
             name = staff_name(ticket.answered_by)
             return "already_answered", {"code": shown, "name": name}, ticket
         if ticket.state == "closed":

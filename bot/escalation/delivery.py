@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import repository
 from bot.db.models import InboxMessage, Ticket, utcnow
 from bot.escalation.outbox import Context, Finish, Handler, RetryLater
-from bot.escalation.tickets import display_code
+from bot.escalation.tickets import add_job, display_code
 from bot.language import SUPPORTED, Language
 from bot.texts import Texts
 
@@ -63,11 +63,16 @@ def answer_messages(ticket: Ticket, texts: Texts) -> list[OutgoingMessage]:
 
 
 def mark_delivered(ticket_id: int, *, state: str = "delivered") -> Finish:
+    """Records how the delivery ended; an answer that can never arrive is told to staff."""
+
     async def finish(session: AsyncSession) -> None:
         ticket = await session.get(Ticket, ticket_id)
         if ticket is not None:
             ticket.delivery_state = state
             ticket.delivered_at = utcnow() if state == "delivered" else None
+            if state == "failed":
+                dedupe = f"notify_undelivered:{ticket.id}:{ticket.answer_count}"
+                add_job(session, ticket, "notify_undelivered", dedupe)
 
     return finish
 

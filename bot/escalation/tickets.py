@@ -41,7 +41,7 @@ CODE_ATTEMPTS = 5
 SIMILAR_QUESTION = 0.6  # share of words in common from which two questions are the same
 _WORD = re.compile(r"\w+", re.UNICODE)
 
-JobKind = Literal["notify_staff", "deliver_answer", "notify_reopened"]
+JobKind = Literal["notify_staff", "deliver_answer", "notify_reopened", "notify_undelivered"]
 
 
 class TicketError(Exception):
@@ -234,16 +234,18 @@ async def unclaim(session: AsyncSession, *, code: str) -> Ticket:
 
 
 async def answer(session: AsyncSession, *, code: str, staff: str, text: str) -> Ticket:
-    """Stores staff's answer and queues its delivery, in one transaction."""
+    """Stores staff's answer and queues its delivery, in one transaction. An answered ticket
+    takes a new answer only when the last one could not be delivered (a second try)."""
     cleaned = text.strip()
     if not cleaned:
         raise TicketError("the answer is empty")
     ticket = await get_ticket(session, code, for_update=True)
-    if ticket.state == "answered":
+    if ticket.state == "answered" and ticket.delivery_state != "failed":
         raise TicketStateError(
             f"ticket {display_code(ticket.code)} was already answered by {ticket.answered_by}"
         )
-    _move(ticket, "answered")
+    if ticket.state != "answered":
+        _move(ticket, "answered")
     now = utcnow()
     ticket.answer = cleaned
     ticket.answered_by = staff

@@ -26,6 +26,7 @@ from bot.db.migrate import migrate
 from bot.db.models import Base, OutboxJob, Ticket
 from bot.db.session import make_engine, make_sessionmaker
 from bot.escalation import tickets
+from bot.escalation.delivery import mark_delivered
 from bot.escalation.tickets import ExcerptLine, display_code
 from bot.staff_cli import EXIT_DATABASE, EXIT_OK, EXIT_REFUSED
 
@@ -315,6 +316,26 @@ def test_an_answered_ticket_is_not_answered_twice(db: Database, staff: Staff) ->
     claim = staff("claim", code, "--as", "Bram")
     assert claim.code == EXIT_REFUSED
     assert "al beantwoord door Anna" in claim.err
+
+
+def test_an_answer_that_never_arrived_can_be_sent_again(db: Database, staff: Staff) -> None:
+    code = db.add("Hoe werkt huurtoeslag?", language="nl")
+    assert staff("answer", code, "--as", "Anna", "--text", "Zo werkt het.").code == EXIT_OK
+
+    async def refused_for_good(session: AsyncSession) -> None:
+        ticket = await tickets.get_ticket(session, code)
+        await mark_delivered(ticket.id, state="failed")(session)
+
+    db.run(refused_for_good)
+    assert db.jobs(code)[-1][0] == "notify_undelivered"  # staff are told
+    again = staff("answer", code, "--as", "Bram", "--text", "Nog een keer.")
+    assert again.code == EXIT_OK, again.err
+    ticket = db.ticket(code)
+    assert (ticket.answer, ticket.answer_count, ticket.delivery_state) == (
+        "Nog een keer.",
+        2,
+        "pending",
+    )
 
 
 def test_a_colleagues_claim_is_respected_unless_forced(db: Database, staff: Staff) -> None:

@@ -240,6 +240,7 @@ class Harness:
             handlers={
                 "notify_staff": runtime.notify_staff,
                 "notify_reopened": runtime.notify_staff,
+                "notify_undelivered": runtime.notify_staff,
                 "deliver_answer": AnswerRouter({"telegram": runtime.deliver_answer}),
             },
             worker="unit-test",
@@ -275,6 +276,9 @@ class Harness:
     async def jobs(self) -> list[OutboxJob]:
         async with self.sessions() as session:
             return list(await session.scalars(select(OutboxJob).order_by(OutboxJob.id)))
+
+    async def job_of_kind(self, kind: str) -> OutboxJob:
+        return [job for job in await self.jobs() if job.kind == kind][-1]
 
     async def get(self, ticket_id: int) -> Ticket:
         async with self.sessions() as session:
@@ -669,13 +673,44 @@ async def test_a_newcomer_who_blocked_the_bot_is_not_tried_again(harness: Harnes
     ticket = await _answered(harness, "Відповідь")
     harness.fake.block(NEWCOMER)
     await harness.run_outbox()
-    job = (await harness.jobs())[-1]
+    job = await harness.job_of_kind("deliver_answer")
     assert job.failed_at is not None
     assert job.last_error is not None
     assert "blocked" in job.last_error
     assert (await harness.get(ticket.id)).delivery_state == "failed"
+    assert await harness.run_outbox() == 1  # staff are told, in each staff chat
+    for chat_id in (STAFF_A, STAFF_B):
+        notice = harness.posts_of(chat_id, ticket.code)[-1]["text"]
+        assert notice.startswith(f"❌ Antwoord op vraag {display_code(ticket.code)} kwam niet aan")
+        assert "geblokkeerd" in notice
+        assert "Відповідь" in notice  # the answer that did not arrive
     await harness.make_due()
     assert await harness.run_outbox() == 0
+    assert len(harness.fake.sent_to(NEWCOMER)) == 0
+
+
+async def test_after_a_failed_delivery_staff_can_send_the_answer_again(harness: Harness) -> None:
+    ticket = await _answered(harness, "Перша відповідь")
+    harness.fake.block(NEWCOMER)
+    await harness.run_outbox()  # refused for good
+    await harness.run_outbox()  # staff told
+    notice = harness.posts_of(STAFF_A, ticket.code)[-1]
+    harness.fake.unblock(NEWCOMER)  # the newcomer wrote to the bot again
+    await harness.reply(STAFF_A, notice, "Друга спроба")
+    assert "Друга спроба" not in harness.fake.sent_to(STAFF_A)[-1]["text"]  # a confirmation
+    await harness.run_outbox()
+    texts = [m["text"] for m in harness.fake.sent_to(NEWCOMER)]
+    assert any("Друга спроба" in text for text in texts)
+    again = await harness.get(ticket.id)
+    assert (again.state, again.delivery_state, again.answer_count) == ("answered", "delivered", 2)
+
+
+async def test_a_delivered_answer_cannot_be_answered_again(harness: Harness) -> None:
+    ticket = await _answered(harness, "Відповідь")
+    await harness.run_outbox()
+    async with harness.sessions.begin() as session:
+        with pytest.raises(tickets.TicketStateError):
+            await tickets.answer(session, code=ticket.code, staff="Piet", text="Nog een")
 
 
 async def test_without_a_known_chat_the_delivery_fails_for_good(harness: Harness) -> None:
@@ -684,7 +719,7 @@ async def test_without_a_known_chat_the_delivery_fails_for_good(harness: Harness
         await tickets.answer(session, code=ticket.code, staff="Anna", text="Відповідь")
     await harness.run_outbox()
     await harness.run_outbox()
-    job = (await harness.jobs())[-1]
+    job = await harness.job_of_kind("deliver_answer")
     assert job.failed_at is not None
     assert (await harness.get(ticket.id)).delivery_state == "failed"
 
