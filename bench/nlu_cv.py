@@ -156,10 +156,13 @@ def policy_scores(
     answer: float,
     margin: float,
     suggest: float,
+    alternative: float,
     fallback: float = 0.35,
     ambiguity: float = 0.05,
 ) -> dict[str, float]:
-    """FallbackClassifier, then actions/faq.py's choose() (and the fallback's suggestions)."""
+    """FallbackClassifier, then actions/faq.py's choose() (and the fallback's suggestions):
+    `suggest` is the least confidence offered after a fallback, `alternative` after an entry
+    was recognised but not surely enough."""
     order = np.argsort(-p, axis=1)[:, :10]  # Rasa ranks the top 10
     right = wrong = reached = 0
     for i, target in enumerate(y):
@@ -173,7 +176,7 @@ def policy_scores(
             if best >= answer and best - runner >= margin:
                 answered = ranking[0][0]
             else:
-                suggested = [e for e, s in ranking[:3] if s >= suggest]
+                suggested = [e for e, s in ranking[:3] if s >= alternative]
         right += answered == target
         wrong += answered is not None and answered != target
         reached += answered == target or target in suggested
@@ -183,7 +186,7 @@ def policy_scores(
 
 def policy_constants() -> dict[str, float]:
     tree = ast.parse((ROOT / "actions/faq.py").read_text(encoding="utf-8"))
-    wanted = {"ANSWER_CONFIDENCE", "ANSWER_MARGIN", "SUGGEST_CONFIDENCE"}
+    wanted = {"ANSWER_CONFIDENCE", "ANSWER_MARGIN", "SUGGEST_CONFIDENCE", "ALTERNATIVE_CONFIDENCE"}
     return {
         node.targets[0].id: float(ast.literal_eval(node.value))
         for node in tree.body
@@ -247,6 +250,7 @@ def main() -> int:
         "answer": constants["ANSWER_CONFIDENCE"],
         "margin": constants["ANSWER_MARGIN"],
         "suggest": constants["SUGGEST_CONFIDENCE"],
+        "alternative": constants["ALTERNATIVE_CONFIDENCE"],
     }
     now_scores = per_language(now, classes, y, lang, **policy)
     print(
@@ -275,7 +279,14 @@ def main() -> int:
             for answer in np.arange(0.20, 0.80, 0.025):
                 for margin in (0.0, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30):
                     s = per_language(
-                        p, classes, y, lang, answer=answer, margin=margin, suggest=0.08
+                        p,
+                        classes,
+                        y,
+                        lang,
+                        answer=answer,
+                        margin=margin,
+                        suggest=policy["suggest"],
+                        alternative=policy["alternative"],
                     )
                     top1 = float(np.mean([v["top1"] for v in s.values()]))
                     wrong = float(np.mean([v["wrong"] for v in s.values()]))

@@ -2,9 +2,11 @@
 
 Each question is asked in a new conversation, with no language hint, through the web API.
 Reported per language (uk, en, nl, and ru: questions written in Russian, answered in
-Ukrainian): top-1 entry accuracy, topic accuracy, how often it answered a wrong entry where
-it should have asked or escalated, how often it asked ("did you mean") with the right entry
-among the choices, the reply language, a topic confusion matrix (PNG) and the slowest cases.
+Ukrainian): top-1 entry and topic accuracy of the assistant's first choice (the entry it
+answered with, or else the first it offered under "did you mean"), how often it answered
+right at once, how often it answered a wrong entry where it should have asked or escalated,
+how often it asked with the right entry among the choices, the reply language, a topic
+confusion matrix (PNG) and the slowest cases.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Result:
     seconds: float
 
     suggested_right: bool = False
+    first_choice_id: str | None = None  # answered, or else the first "did you mean" choice
 
     @property
     def correct(self) -> bool:
@@ -58,6 +61,15 @@ class Result:
     @property
     def topic_correct(self) -> bool:
         return self.answered_id is not None and self.answered_id.split("_")[0] == self.case.topic
+
+    @property
+    def first_choice_correct(self) -> bool:
+        return self.first_choice_id == self.case.entry_id
+
+    @property
+    def first_choice_topic_correct(self) -> bool:
+        chosen = self.first_choice_id
+        return chosen is not None and chosen.split("_")[0] == self.case.topic
 
 
 @dataclass
@@ -76,6 +88,14 @@ class LanguageScore:
     @property
     def topic(self) -> float:
         return self.share(r.topic_correct for r in self.results)
+
+    @property
+    def first_choice(self) -> float:
+        return self.share(r.first_choice_correct for r in self.results)
+
+    @property
+    def first_choice_topic(self) -> float:
+        return self.share(r.first_choice_topic_correct for r in self.results)
 
     @property
     def reached(self) -> float:
@@ -121,18 +141,32 @@ def ask(client: httpx.Client, case: Case, titles: dict[str, str], right: set[str
         b["title"] for m in messages for b in m["buttons"] if b["title"] in titles.values()
     )
     outcome: Outcome = "answered" if answered else ("asked" if suggested else "fallback")
+    entry_of_title = {title: key.split(":")[0] for key, title in titles.items()}
+    first = answered or (entry_of_title[suggested[0]] if suggested else None)
     return Result(
-        case, outcome, answered, suggested, data["language"], seconds, bool(right & set(suggested))
+        case,
+        outcome,
+        answered,
+        suggested,
+        data["language"],
+        seconds,
+        bool(right & set(suggested)),
+        first,
     )
+
+
+def all_titles(kb: KnowledgeBase) -> dict[str, str]:
+    """Every entry's title in every language ("id:language" -> title), to spot suggestions."""
+    return {
+        f"{entry.id}:{language}": entry.title.get(language)
+        for entry in kb.entries
+        for language in ("uk", "en", "nl")
+    }
 
 
 def run_evaluation(base_url: str, kb: KnowledgeBase) -> list[Result]:
     cases = heldout_cases(kb)
-    titles = {
-        f"{entry.id}:{language}": entry.title.get(language)  # every title, to spot suggestions
-        for entry in kb.entries
-        for language in ("uk", "en", "nl")
-    }
+    titles = all_titles(kb)
     results: list[Result] = []
     with httpx.Client(base_url=base_url, timeout=60.0) as client:
         for index, case in enumerate(cases, start=1):
@@ -204,13 +238,15 @@ def format_markdown(results: list[Result], kb: KnowledgeBase, png: Path) -> str:
         f"{len(results)} held-out questions ({len(kb.entries)} entries), each in a new "
         "conversation with no language hint, through the gateway's web API.",
         "",
-        "| language | n | top-1 entry | topic | right entry in ≤ 1 click | answered wrongly "
+        "| language | n | top-1 entry (first choice) | topic (first choice) "
+        "| answered right at once | right entry in ≤ 1 click | answered wrongly "
         "| asked (did you mean) | fell back | reply language right |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for language, score in per_language.items():
         lines.append(
-            f"| {language} | {len(score.results)} | {_pct(score.top1)} | {_pct(score.topic)} | "
+            f"| {language} | {len(score.results)} | {_pct(score.first_choice)} | "
+            f"{_pct(score.first_choice_topic)} | {_pct(score.top1)} | "
             f"{_pct(score.reached)} | {_pct(score.wrong_answer)} | {_pct(score.asked)} | "
             f"{_pct(score.fallback)} | "
             f"{_pct(score.reply_language_ok)} |"
@@ -221,6 +257,8 @@ def format_markdown(results: list[Result], kb: KnowledgeBase, png: Path) -> str:
     right_choice = _pct(asked_with_right_choice(results))
     lines += [
         "",
+        'First choice: the entry it answered with, or else the first it offered under "did you '
+        'mean"; answered right at once: it gave the right answer without asking.',
         f"When it asked, the right entry was among the choices in {right_choice} of cases.",
         f"Latency per question (new conversation + question): median {median_ms:.0f} ms, "
         f"p95 {p95_ms:.0f} ms.",

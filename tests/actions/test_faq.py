@@ -35,7 +35,8 @@ def test_two_close_entries_are_offered_as_a_choice() -> None:
 
 
 def test_nothing_plausible_gives_no_suggestions() -> None:
-    assert choose([("a", 0.05), ("b", 0.04)]) == (None, [])
+    assert choose([("a", 0.025), ("b", 0.01)]) == (None, [])
+    assert choose([("a", 0.05), ("b", 0.02)]) == (None, ["a"])  # a runner-up from 3%
     assert choose([]) == (None, [])
 
 
