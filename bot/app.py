@@ -42,6 +42,9 @@ STATIC = Path(__file__).parent / "static"
 def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAPI:
     """The gateway's app; `replies` holds the answers kept for retried messages (bot/asgi.py)."""
     texts = load_texts(settings.project_root)
+    client_limiter = make_rate_limiter(
+        settings, limit=settings.rate_limit_per_client, window=60.0, scope="client"
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,6 +67,9 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
             timezone=ZoneInfo(settings.timezone),
             kept_replies=replies,
         )
+        conversation_limiter = make_rate_limiter(
+            settings, limit=settings.rate_limit_per_conversation, window=60.0, scope="conversation"
+        )
         app.state.service = ConversationService(
             sessions=sessions,
             rasa=rasa,
@@ -71,12 +77,7 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
             texts=texts,
             links=settings.links(),
             max_message_chars=settings.max_message_chars,
-            limiter=make_rate_limiter(
-                settings,
-                limit=settings.rate_limit_per_conversation,
-                window=60.0,
-                scope="conversation",
-            ),
+            limiter=conversation_limiter,
             privacy=privacy,
             answer_times=AnswerTimes.from_settings(settings),
         )
@@ -136,6 +137,8 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
                 await telegram.stop()
             announcer.cancel()
             await rasa.close()
+            await conversation_limiter.aclose()
+            await client_limiter.aclose()
             await tracker.dispose()
             await engine.dispose()
 
@@ -151,10 +154,6 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
         allow_headers=["Content-Type", "Idempotency-Key"],
     )
 
-    client_limiter = make_rate_limiter(
-        settings, limit=settings.rate_limit_per_client, window=60.0, scope="client"
-    )
-
     @app.middleware("http")
     async def limit_each_client(request: Request, call_next):  # type: ignore[no-untyped-def]
         """Bounds the chat API per client address (kept in memory only, never stored)."""
@@ -162,7 +161,7 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
         if (
             request.method == "POST"
             and request.url.path.startswith("/api/")
-            and not client_limiter.allow(address)
+            and not await client_limiter.allow(address)
         ):
             language = (
                 normalize_hint(request.headers.get("accept-language")) or settings.default_language

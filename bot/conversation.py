@@ -372,7 +372,7 @@ class ConversationService:
         return self._decider.decide("", hint=hint).language
 
     async def _check_rate(self, conversation_id: str, hint: str | None) -> None:
-        if self._limiter is None or self._limiter.allow(conversation_id):
+        if self._limiter is None or await self._limiter.allow(conversation_id):
             return
         language = await self.language_of(conversation_id, hint=hint)
         raise RateLimited(

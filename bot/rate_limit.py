@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import redis
+    import redis.asyncio
 
     from bot.config import Settings
 
@@ -42,10 +42,10 @@ class RateLimiter:
         self._events: dict[str, deque[float]] = {}
         self._shared = shared
 
-    def allow(self, key: str) -> bool:
+    async def allow(self, key: str) -> bool:
         """Records an event for `key` and says whether it is within the limit."""
         if self._shared is not None:
-            return self._shared.allow(key)
+            return await self._shared.allow(key)
         now = self._clock()
         events = self._events.get(key)
         if events is None:
@@ -58,6 +58,10 @@ class RateLimiter:
             return False
         events.append(now)
         return True
+
+    async def aclose(self) -> None:
+        if self._shared is not None:
+            await self._shared.aclose()
 
     def _forget_idle(self, now: float) -> None:
         idle = [k for k, e in self._events.items() if not e or e[-1] <= now - self._window]
@@ -84,16 +88,16 @@ return 1
 class RedisWindow:
     """The sliding window in Redis, shared by every gateway (REDIS_URL).
 
-    `allow` is synchronous like the in-memory limiter's, so callers need not change: one
-    loopback or private-network round trip (about 0.1-0.3 ms, see BENCHMARKS.md). If Redis
-    does not answer within `timeout` seconds the message is allowed and a warning is logged:
-    a rate limit is abuse protection, and must not take the assistant down with Redis.
+    One loopback or private-network round trip (about 0.1-0.3 ms, see BENCHMARKS.md), awaited:
+    a slow Redis holds up only the requests that wait for it, never the gateway's event loop.
+    If Redis does not answer within the client's timeout the message is allowed and a warning
+    is logged: a rate limit is abuse protection, and must not take the assistant down with it.
     """
 
     def __init__(
         self,
         *,
-        client: redis.Redis,
+        client: redis.asyncio.Redis,
         limit: int,
         window: float,
         scope: str,
@@ -106,27 +110,30 @@ class RedisWindow:
         self._clock = clock
         self._script = client.register_script(_SLIDING_WINDOW)
 
-    def allow(self, key: str) -> bool:
+    async def allow(self, key: str) -> bool:
         import redis
 
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]
         now_ms = int(self._clock() * 1000)
         member = f"{now_ms}-{secrets.token_hex(4)}"
         try:
-            allowed = self._script(
+            allowed = await self._script(
                 keys=[self._prefix + digest], args=[now_ms, self._window_ms, self._limit, member]
             )
-        except redis.RedisError as error:
+        except (redis.RedisError, OSError) as error:
             log.warning("rate limit not checked, Redis did not answer: %s", error)
             return True
         return bool(allowed)
 
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
-def redis_client(url: str, *, timeout: float = 0.25) -> redis.Redis:
-    """A synchronous Redis client with short timeouts (the rate limiter's calls are tiny)."""
-    import redis
 
-    return redis.Redis.from_url(
+def redis_client(url: str, *, timeout: float = 0.25) -> redis.asyncio.Redis:
+    """An asyncio Redis client with short timeouts (the rate limiter's calls are tiny)."""
+    import redis.asyncio
+
+    return redis.asyncio.Redis.from_url(
         url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
     )
 

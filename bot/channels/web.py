@@ -282,7 +282,7 @@ def _api_router() -> APIRouter:
         """
         hint = request.headers.get("accept-language")
         address = request.client.host if request.client else "unknown"
-        if not polls.limiter.allow(address):
+        if not await polls.limiter.allow(address):
             language = await _language_or_hint(service, None, hint)
             message = service.texts.gateway_text("rate_limited", language)
             return error_response(429, "rate_limited", language, message)

@@ -18,23 +18,23 @@ class Clock:
         return self.now
 
 
-def test_a_key_is_limited_within_the_window_and_free_again_after_it() -> None:
+async def test_a_key_is_limited_within_the_window_and_free_again_after_it() -> None:
     clock = Clock()
     limiter = RateLimiter(limit=3, window=60.0, clock=clock)
-    assert [limiter.allow("a") for _ in range(4)] == [True, True, True, False]
-    assert limiter.allow("b")  # other keys are not affected
+    assert [await limiter.allow("a") for _ in range(4)] == [True, True, True, False]
+    assert await limiter.allow("b")  # other keys are not affected
     clock.now = 59.0
-    assert not limiter.allow("a")
+    assert not await limiter.allow("a")
     clock.now = 60.5
-    assert limiter.allow("a")
+    assert await limiter.allow("a")
 
 
-def test_memory_stays_bounded_when_many_keys_pass() -> None:
+async def test_memory_stays_bounded_when_many_keys_pass() -> None:
     clock = Clock()
     limiter = RateLimiter(limit=1, window=10.0, clock=clock, max_keys=100)
     for i in range(1000):
         clock.now = float(i)
-        assert limiter.allow(f"client-{i}")
+        assert await limiter.allow(f"client-{i}")
     assert len(limiter._events) <= 100
 
 
@@ -50,7 +50,7 @@ def redis_url() -> str:
     return url
 
 
-def test_two_gateways_share_one_limit_through_redis(redis_url: str) -> None:
+async def test_two_gateways_share_one_limit_through_redis(redis_url: str) -> None:
     scope = f"test-{secrets.token_hex(4)}"
 
     def gateway() -> RateLimiter:
@@ -58,14 +58,16 @@ def test_two_gateways_share_one_limit_through_redis(redis_url: str) -> None:
         return RateLimiter(limit=3, window=60.0, shared=shared)
 
     first, second = gateway(), gateway()
-    answers = [first.allow("conv"), second.allow("conv"), first.allow("conv")]
+    answers = [await first.allow("conv"), await second.allow("conv"), await first.allow("conv")]
     assert answers == [True, True, True]
-    assert not second.allow("conv")
-    assert not first.allow("conv")
-    assert second.allow("another conversation")
+    assert not await second.allow("conv")
+    assert not await first.allow("conv")
+    assert await second.allow("another conversation")
+    await first.aclose()
+    await second.aclose()
 
 
-def test_the_redis_window_slides(redis_url: str) -> None:
+async def test_the_redis_window_slides(redis_url: str) -> None:
     clock = Clock()
     clock.now = 1_000.0
     window = RedisWindow(
@@ -75,18 +77,65 @@ def test_the_redis_window_slides(redis_url: str) -> None:
         scope=f"test-{secrets.token_hex(4)}",
         clock=clock,
     )
-    assert [window.allow("k"), window.allow("k"), window.allow("k")] == [True, True, False]
+    assert [await window.allow("k") for _ in range(3)] == [True, True, False]
     clock.now = 1_010.5
-    assert window.allow("k")
+    assert await window.allow("k")
+    await window.aclose()
 
 
-def test_an_unreachable_redis_lets_messages_through() -> None:
+async def test_an_unreachable_redis_lets_messages_through() -> None:
     # Port 9 (discard) on loopback: nothing listens; the limiter must not take the chat down.
     window = RedisWindow(
         client=redis_client("redis://127.0.0.1:9/0", timeout=0.05), limit=1, window=60.0, scope="x"
     )
-    assert window.allow("k")
-    assert window.allow("k")
+    assert await window.allow("k")
+    assert await window.allow("k")
+    await window.aclose()
+
+
+async def test_a_slow_redis_does_not_hold_up_the_event_loop() -> None:
+    """A Redis that accepts connections but never answers: the limiter waits for its timeout
+    without blocking other work on the loop (the synchronous client did)."""
+    import asyncio
+    import time
+
+    done = asyncio.Event()
+    connections: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        await done.wait()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    window = RedisWindow(
+        client=redis_client(f"redis://127.0.0.1:{port}/0", timeout=0.3),
+        limit=1,
+        window=60.0,
+        scope="slow",
+    )
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    running = asyncio.create_task(ticker())
+    started = time.monotonic()
+    assert await window.allow("k")  # let through after the timeout
+    waited = time.monotonic() - started
+    running.cancel()
+    await window.aclose()
+    done.set()
+    for writer in connections:
+        writer.close()
+        await writer.wait_closed()
+    server.close()
+    await server.wait_closed()
+    assert 0.25 <= waited < 2.0
+    assert ticks >= 10  # the loop kept running while the limiter waited
 
 
 def test_the_factory_picks_memory_or_redis(redis_url: str) -> None:
