@@ -268,7 +268,7 @@ def test_mydata_and_forget_work_in_telegram(polling: TelegramStack) -> None:
     assert "Telegram-chat" in shown[-1]["text"]  # the delivery address, and why
     before = len(polling.fake.sent_to(user))
     polling.say(user, "/forget", "nl")
-    question = polling.fake.wait_for_text(user, "Alles wissen", after=before)[-1]
+    question = polling.fake.wait_for_text(user, "alles wissen", after=before)[-1]
     before = len(polling.fake.sent_to(user))
     polling.fake.push_callback(user, buttons_of(question)["Ja, alles wissen"])
     polling.fake.wait_for_text(user, "is gewist", after=before)

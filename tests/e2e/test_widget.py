@@ -416,7 +416,7 @@ def test_a_staff_answer_appears_in_the_open_widget_labelled_as_from_a_person(
     code = ask_for_a_person(page)
     # An answer must be able to come back after the tab is closed: the widget says it keeps
     # the conversation on this device now, and does.
-    notice = page.locator(f"{WIDGET} .message.system").filter(has_text="onthoudt deze chat")
+    notice = page.locator(f"{WIDGET} .message.system").filter(has_text="Deze chat onthoudt")
     expect(notice).to_be_visible()
     expect(page.get_by_label("Onthoud dit gesprek op dit apparaat")).to_be_checked()
     assert page.evaluate(LOCAL_KEYS)

@@ -626,7 +626,7 @@ async def test_the_answer_reaches_the_newcomer_with_the_did_it_solve_question(
     assert [m["text"] for m in sent] == [
         f"Відповідь працівника гемеенте Алмере на ваше запитання {display_code(ticket.code)}:"
         "\n\nЗверніться до Juridisch Loket.",
-        "Чи вирішила ця відповідь ваше запитання?",
+        "Чи вирішила ця відповідь ваше питання?",
     ]
     assert "reply_markup" not in sent[0]
     buttons = [row[0] for row in sent[1]["reply_markup"]["inline_keyboard"]]
@@ -664,7 +664,7 @@ async def test_a_long_answer_resumes_after_the_parts_already_sent(harness: Harne
     assert len(set(texts)) == 4
     assert texts[0].startswith("Відповідь працівника")
     assert all(paragraph.strip() in "\n\n".join(texts[:3]) for paragraph in paragraphs)
-    assert texts[3] == "Чи вирішила ця відповідь ваше запитання?"
+    assert texts[3] == "Чи вирішила ця відповідь ваше питання?"
     assert all(len(text) < 4096 for text in texts)
     assert (await harness.get(ticket.id)).delivery_state == "delivered"
 
