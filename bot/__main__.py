@@ -223,6 +223,20 @@ def _levels(args: argparse.Namespace, default: tuple[int, ...]) -> tuple[int, ..
     return tuple(int(n) for n in args.users.split(",")) if args.users else default
 
 
+def _load_command(what: str, args: argparse.Namespace) -> str:
+    """The command as run, with the options that change what a load run measures."""
+    options = [
+        f"--{name} {value}"
+        for name, value in (("users", args.users), ("variants", args.variants))
+        if value
+    ]
+    if args.seconds != 60.0:
+        options.append(f"--seconds {args.seconds:g}")
+    if args.quick:
+        options.append("--quick")
+    return " ".join([f"wegwijs bench {what} --write", *options])
+
+
 def _bench_load(settings: Settings, args: argparse.Namespace) -> None:
     """Locust at 1-100 concurrent conversations through the web API (bot/bench/load.py)."""
     from bot.bench.load import LEVELS, format_markdown, run_load_benchmark
@@ -241,7 +255,7 @@ def _bench_load(settings: Settings, args: argparse.Namespace) -> None:
         "load",
         markdown,
         write=args.write,
-        command="wegwijs bench load --write",
+        command=_load_command("load", args),
     )
 
 
@@ -262,7 +276,7 @@ def _bench_tuning(settings: Settings, args: argparse.Namespace) -> None:
         "tuning",
         markdown,
         write=args.write,
-        command="wegwijs bench tuning --write",
+        command=_load_command("tuning", args),
     )
 
 
