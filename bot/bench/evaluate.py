@@ -59,10 +59,6 @@ class Result:
         return self.correct or self.suggested_right
 
     @property
-    def topic_correct(self) -> bool:
-        return self.answered_id is not None and self.answered_id.split("_")[0] == self.case.topic
-
-    @property
     def first_choice_correct(self) -> bool:
         return self.first_choice_id == self.case.entry_id
 
@@ -84,10 +80,6 @@ class LanguageScore:
     @property
     def top1(self) -> float:
         return self.share(r.correct for r in self.results)
-
-    @property
-    def topic(self) -> float:
-        return self.share(r.topic_correct for r in self.results)
 
     @property
     def first_choice(self) -> float:
