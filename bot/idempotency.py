@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from bot.rasa_client import MESSAGE_KEY, RASA_SECONDS, RasaButton, RasaMessage
+from bot.rasa_client import MESSAGE_KEY, RASA_SECONDS, RasaMessage, rasa_message
 from bot.texts import load_texts
 
 if TYPE_CHECKING:
@@ -215,20 +215,7 @@ class TrackerEvents:
             if type_name != "bot":
                 continue
             event = json.loads(raw)
-            data = event.get("data") or {}
-            buttons = tuple(
-                RasaButton(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
-                for b in data.get("buttons") or []
-                if isinstance(b, dict)
-            )
-            custom = data.get("custom")
-            messages.append(
-                RasaMessage(
-                    text=event.get("text"),
-                    buttons=buttons,
-                    custom=custom if isinstance(custom, dict) else {},
-                )
-            )
+            messages.append(rasa_message(event.get("text"), event.get("data") or {}))
         return language, messages
 
 

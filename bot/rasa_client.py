@@ -36,27 +36,25 @@ class RasaMessage:
     custom: dict[str, Any] = field(default_factory=dict)
 
 
+def rasa_message(text: object, fields: dict[str, Any]) -> RasaMessage:
+    """One bot message: from Rasa's REST answer, or from a `bot` event of its tracker store."""
+    buttons = tuple(
+        RasaButton(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+        for b in fields.get("buttons") or []
+        if isinstance(b, dict)
+    )
+    custom = fields.get("custom")
+    return RasaMessage(
+        text=text if isinstance(text, str) else None,
+        buttons=buttons,
+        custom=custom if isinstance(custom, dict) else {},
+    )
+
+
 def parse_messages(raw: object) -> list[RasaMessage]:
     if not isinstance(raw, list):
         raise RasaUnavailable(f"unexpected answer from Rasa: {type(raw).__name__}")
-    messages: list[RasaMessage] = []
-    for item in raw:
-        if not isinstance(item, dict):
-            continue
-        buttons = tuple(
-            RasaButton(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
-            for b in item.get("buttons") or []
-            if isinstance(b, dict)
-        )
-        custom = item.get("custom")
-        messages.append(
-            RasaMessage(
-                text=item.get("text"),
-                buttons=buttons,
-                custom=custom if isinstance(custom, dict) else {},
-            )
-        )
-    return messages
+    return [rasa_message(item.get("text"), item) for item in raw if isinstance(item, dict)]
 
 
 class RasaClient:

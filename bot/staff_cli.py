@@ -228,7 +228,9 @@ def refusal(
     zone = zone or ZoneInfo("Europe/Amsterdam")
     if ticket.state == "closed":
         return texts("error_closed", code=code, date=_date(ticket.closed_at, zone, texts))
-    second_try = action == "answer" and ticket.delivery_state == "failed"  # never arrived
+    from bot.escalation.tickets import awaits_resend
+
+    second_try = action == "answer" and awaits_resend(ticket)
     if action in ("claim", "answer") and ticket.state == "answered" and not second_try:
         return texts(
             "error_already_answered",
@@ -431,28 +433,35 @@ def _claim(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> i
 def _unclaim(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> int:
     from bot.escalation import tickets
 
-    async def work(session: AsyncSession) -> str:
-        ticket = await _find(session, args.code, texts)
-        _refuse_if_needed(ticket, "unclaim", texts, settings)
-        await _apply(tickets.unclaim(session, code=ticket.code), ticket, texts)
-        return ticket.code
-
-    code = _with_session(settings, work, write=True)
-    print(texts("unclaimed", code=tickets.display_code(code)))
-    return EXIT_OK
+    return _change_state(settings, args, texts, "unclaim", tickets.unclaim, done="unclaimed")
 
 
 def _close(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> int:
     from bot.escalation import tickets
 
+    return _change_state(settings, args, texts, "close", tickets.close, done="closed")
+
+
+def _change_state(
+    settings: Settings,
+    args: argparse.Namespace,
+    texts: StaffTexts,
+    action: str,
+    change: Callable[..., Awaitable[Ticket]],
+    *,
+    done: str,
+) -> int:
+    """A state change that needs no name and no text (unclaim, close): checked, applied, said."""
+    from bot.escalation.tickets import display_code
+
     async def work(session: AsyncSession) -> str:
         ticket = await _find(session, args.code, texts)
-        _refuse_if_needed(ticket, "close", texts, settings)
-        await _apply(tickets.close(session, code=ticket.code), ticket, texts)
+        _refuse_if_needed(ticket, action, texts, settings)
+        await _apply(change(session, code=ticket.code), ticket, texts)
         return ticket.code
 
     code = _with_session(settings, work, write=True)
-    print(texts("closed", code=tickets.display_code(code)))
+    print(texts(done, code=display_code(code)))
     return EXIT_OK
 
 

@@ -13,6 +13,7 @@ from bot.training import ModelMissing, current_model
 from tests.support import (
     Stack,
     WebChat,
+    app_database_url,
     empty_app_database,
     fresh_postgres_database,
     postgres_admin_url,
@@ -76,9 +77,5 @@ async def sessions(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """A migrated, empty app database for each test: SQLite, and PostgreSQL where reachable."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    async with empty_app_database(url) as made:
+    async with empty_app_database(app_database_url(request, tmp_path)) as made:
         yield made

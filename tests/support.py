@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -54,6 +55,14 @@ def fresh_postgres_database(admin_url: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def app_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The database of a test parametrised with "sqlite" / "postgresql" (the `postgres_url`
+    fixture, which skips where no PostgreSQL is reachable)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 @asynccontextmanager

@@ -563,6 +563,23 @@ def row(*cells: object) -> str:
     return "| " + " | ".join(str(cell) for cell in cells) + " |"
 
 
+def level_row(label: object, level: Level) -> str:
+    """One level of the load table."""
+    return row(
+        label,
+        level.messages,
+        f"{level.messages_per_s:.1f}",
+        f"{level.p50_ms:.0f}",
+        f"{level.p95_ms:.0f}",
+        f"{level.p99_ms:.0f}",
+        f"{level.max_ms:.0f}",
+        f"{level.start_p95_ms:.0f}",
+        level.errors,
+        f"{level.gateway_ms_p50:.1f}",
+        f"{level.rasa_ms_p50:.0f} / {level.rasa_ms_p95:.0f}",
+    )
+
+
 def format_markdown(report: LoadReport) -> str:
     lines = [
         "# Load",
@@ -594,39 +611,11 @@ def format_markdown(report: LoadReport) -> str:
         ),
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for level in report.levels:
-        lines.append(
-            row(
-                level.users,
-                level.messages,
-                f"{level.messages_per_s:.1f}",
-                f"{level.p50_ms:.0f}",
-                f"{level.p95_ms:.0f}",
-                f"{level.p99_ms:.0f}",
-                f"{level.max_ms:.0f}",
-                f"{level.start_p95_ms:.0f}",
-                level.errors,
-                f"{level.gateway_ms_p50:.1f}",
-                f"{level.rasa_ms_p50:.0f} / {level.rasa_ms_p95:.0f}",
-            )
-        )
+    lines += [level_row(level.users, level) for level in report.levels]
     if report.reading is not None:
         level = report.reading
-        lines.append(
-            row(
-                f"{level.users}, reading {level.pause / 2:.1f}-{level.pause * 1.5:.1f} s",
-                level.messages,
-                f"{level.messages_per_s:.1f}",
-                f"{level.p50_ms:.0f}",
-                f"{level.p95_ms:.0f}",
-                f"{level.p99_ms:.0f}",
-                f"{level.max_ms:.0f}",
-                f"{level.start_p95_ms:.0f}",
-                level.errors,
-                f"{level.gateway_ms_p50:.1f}",
-                f"{level.rasa_ms_p50:.0f} / {level.rasa_ms_p95:.0f}",
-            )
-        )
+        label = f"{level.users}, reading {level.pause / 2:.1f}-{level.pause * 1.5:.1f} s"
+        lines.append(level_row(label, level))
     levels = [*report.levels, *([report.reading] if report.reading else [])]
     errors = {kind: n for level in levels for kind, n in level.error_kinds.items()}
     total = sum(errors.values())

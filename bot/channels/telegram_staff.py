@@ -687,8 +687,7 @@ class StaffDesk:
         if ticket is None:
             return "not_a_ticket_post", {}, None
         shown = display_code(ticket.code)
-        resend = ticket.state == "answered" and ticket.delivery_state == "failed"
-        if ticket.state == "answered" and not resend:  # checked again, under lock
+        if ticket.state == "answered" and not tickets.awaits_resend(ticket):  # checked again
             name = staff_name(ticket.answered_by)
             return "already_answered", {"code": shown, "name": name}, ticket
         if ticket.state == "closed":

@@ -233,6 +233,11 @@ async def unclaim(session: AsyncSession, *, code: str) -> Ticket:
     return ticket
 
 
+def awaits_resend(ticket: Ticket) -> bool:
+    """Answered, but the answer could never be delivered: a new answer is a second try."""
+    return ticket.state == "answered" and ticket.delivery_state == "failed"
+
+
 async def answer(session: AsyncSession, *, code: str, staff: str, text: str) -> Ticket:
     """Stores staff's answer and queues its delivery, in one transaction. An answered ticket
     takes a new answer only when the last one could not be delivered (a second try)."""
@@ -240,7 +245,7 @@ async def answer(session: AsyncSession, *, code: str, staff: str, text: str) -> 
     if not cleaned:
         raise TicketError("the answer is empty")
     ticket = await get_ticket(session, code, for_update=True)
-    if ticket.state == "answered" and ticket.delivery_state != "failed":
+    if ticket.state == "answered" and not awaits_resend(ticket):
         raise TicketStateError(
             f"ticket {display_code(ticket.code)} was already answered by {ticket.answered_by}"
         )

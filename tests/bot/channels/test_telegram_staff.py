@@ -41,7 +41,7 @@ from bot.pseudonym import Pseudonymizer
 from bot.rasa_client import RasaClient
 from bot.texts import load_texts
 from tests.fake_telegram import TOKEN, FakeTelegram
-from tests.support import empty_app_database
+from tests.support import app_database_url, empty_app_database
 
 STAFF_A, STAFF_B = -1001000000001, -1001000000002
 OTHER_GROUP = -1001000000099
@@ -187,11 +187,7 @@ def test_the_buttons_follow_the_tickets_state() -> None:
 async def sessions(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    async with empty_app_database(url) as made:
+    async with empty_app_database(app_database_url(request, tmp_path)) as made:
         yield made
 
 
