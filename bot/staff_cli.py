@@ -182,11 +182,11 @@ def _with_session(
 
 
 async def _find(session: AsyncSession, code: str, texts: StaffTexts) -> Ticket:
-    from bot.escalation import tickets
+    from bot.escalation import desk
 
     try:
-        return await tickets.get_ticket(session, code, for_update=True)
-    except tickets.TicketNotFound:
+        return await desk.find(session, code=code)
+    except desk.TicketMissing:
         raise Refused(texts("error_not_found", code=_shown_code(code))) from None
 
 
@@ -220,39 +220,43 @@ def refusal(
     force: bool = False,
     zone: ZoneInfo | None = None,
 ) -> str | None:
-    """Why `action` cannot be done to the ticket now (None when it can): the state, who and
-    when, and what to do instead."""
+    """Why `action` cannot be done to the ticket now (None when it can), by the desk's rules
+    (bot/escalation/desk.py): the state, who and when, and what to do instead."""
+    from bot.escalation import desk
+
+    try:
+        desk.check(ticket, action, staff=staff, force=force)
+    except desk.Refusal as refused:
+        return explain(refused, texts, zone=zone or ZoneInfo("Europe/Amsterdam"))
+    return None
+
+
+def explain(refused: Exception, texts: StaffTexts, *, zone: ZoneInfo) -> str:
+    """A refusal of the desk in the staff language."""
+    from bot.escalation import desk
     from bot.escalation.tickets import display_code
 
+    ticket = refused.ticket if isinstance(refused, desk.Refusal) else None
+    if ticket is None:
+        return texts("error_not_found", code="?")
     code = display_code(ticket.code)
-    zone = zone or ZoneInfo("Europe/Amsterdam")
-    if ticket.state == "closed":
-        return texts("error_closed", code=code, date=_date(ticket.closed_at, zone, texts))
-    from bot.escalation.tickets import awaits_resend
-
-    second_try = action == "answer" and awaits_resend(ticket)
-    if action in ("claim", "answer") and ticket.state == "answered" and not second_try:
+    assert isinstance(refused, desk.Refusal)
+    who = refused.who or texts("unknown")
+    if isinstance(refused, desk.TicketClosed):
+        return texts("error_closed", code=code, date=_date(refused.when, zone, texts))
+    if isinstance(refused, desk.AlreadyAnswered):
         return texts(
-            "error_already_answered",
-            code=code,
-            who=ticket.answered_by or texts("unknown"),
-            date=_date(ticket.answered_at, zone, texts),
+            "error_already_answered", code=code, who=who, date=_date(refused.when, zone, texts)
         )
-    if (
-        action in ("claim", "answer")
-        and ticket.state == "claimed"
-        and ticket.claimed_by != staff
-        and not force
-    ):
+    if isinstance(refused, desk.ClaimedByOther):
         return texts(
-            "error_claimed_by_other",
-            code=code,
-            who=ticket.claimed_by or texts("unknown"),
-            date=_date(ticket.claimed_at, zone, texts),
+            "error_claimed_by_other", code=code, who=who, date=_date(refused.when, zone, texts)
         )
-    if action == "unclaim" and ticket.state != "claimed":
+    if isinstance(refused, desk.NotClaimed):
         return texts("error_not_claimed", code=code, state=texts.section("states", ticket.state))
-    return None
+    if isinstance(refused, desk.EmptyAnswer):
+        return texts("error_empty_answer")
+    return texts("error_state", code=code, state=texts.section("states", ticket.state))
 
 
 def _refuse_if_needed(
@@ -412,53 +416,66 @@ def format_ticket(ticket: Ticket, texts: StaffTexts, *, zone: ZoneInfo, now: dt.
 
 
 def _claim(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> int:
-    from bot.escalation import tickets
+    from bot.escalation import desk
+    from bot.escalation.tickets import display_code
 
     staff = _staff_name(args, texts)
 
-    async def work(session: AsyncSession) -> tuple[str, bool]:
+    async def work(session: AsyncSession) -> desk.Claimed:
         ticket = await _find(session, args.code, texts)
-        _refuse_if_needed(ticket, "claim", texts, settings, staff=staff, force=args.force)
-        if ticket.state == "claimed" and ticket.claimed_by == staff:
-            return ticket.code, False
-        await _apply(tickets.claim(session, code=ticket.code, staff=staff), ticket, texts)
-        return ticket.code, True
+        return await _decided(
+            desk.claim(session, ticket_id=ticket.id, staff=staff, force=args.force),
+            texts,
+            settings,
+        )
 
-    code, changed = _with_session(settings, work, write=True)
-    key = "claimed" if changed else "already_yours"
-    print(texts(key, code=tickets.display_code(code), who=staff))
+    claimed = _with_session(settings, work, write=True)
+    key = "claimed" if claimed.changed else "already_yours"
+    print(texts(key, code=display_code(claimed.ticket.code), who=staff))
     return EXIT_OK
 
 
 def _unclaim(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> int:
-    from bot.escalation import tickets
+    """Anyone may hand a ticket back from the command line (a colleague who is away)."""
+    from bot.escalation import desk
 
-    return _change_state(settings, args, texts, "unclaim", tickets.unclaim, done="unclaimed")
+    def release(session: AsyncSession, ticket: Ticket) -> Awaitable[Ticket]:
+        return desk.release(session, ticket_id=ticket.id, staff=_cli_staff(args), force=True)
+
+    return _change_state(settings, args, texts, release, done="unclaimed")
 
 
 def _close(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> int:
-    from bot.escalation import tickets
+    from bot.escalation import desk
 
-    return _change_state(settings, args, texts, "close", tickets.close, done="closed")
+    def close(session: AsyncSession, ticket: Ticket) -> Awaitable[Ticket]:
+        return desk.close(session, ticket_id=ticket.id, staff=_cli_staff(args))
+
+    return _change_state(settings, args, texts, close, done="closed")
+
+
+def _cli_staff(args: argparse.Namespace) -> str:
+    """The name for a change that needs none (unclaim, close): --as or WEGWIJS_STAFF_NAME
+    where given."""
+    given = getattr(args, "staff_name", None) or os.environ.get("WEGWIJS_STAFF_NAME") or ""
+    return " ".join(_printable(given).split())[:NAME_LIMIT]
 
 
 def _change_state(
     settings: Settings,
     args: argparse.Namespace,
     texts: StaffTexts,
-    action: str,
-    change: Callable[..., Awaitable[Ticket]],
+    change: Callable[[AsyncSession, Ticket], Awaitable[Ticket]],
     *,
     done: str,
 ) -> int:
-    """A state change that needs no name and no text (unclaim, close): checked, applied, said."""
+    """A state change that needs no text (unclaim, close): checked, applied, said."""
     from bot.escalation.tickets import display_code
 
     async def work(session: AsyncSession) -> str:
         ticket = await _find(session, args.code, texts)
-        _refuse_if_needed(ticket, action, texts, settings)
-        await _apply(change(session, code=ticket.code), ticket, texts)
-        return ticket.code
+        changed = await _decided(change(session, ticket), texts, settings)
+        return changed.code
 
     code = _with_session(settings, work, write=True)
     print(texts(done, code=display_code(code)))
@@ -467,9 +484,10 @@ def _change_state(
 
 def _answer(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> int:
     """Checks first (so nobody writes an answer for nothing), then takes the text, then
-    stores it and its delivery job in one transaction, checking again (a colleague may have
-    answered meanwhile)."""
-    from bot.escalation import tickets
+    stores it and its delivery job in one transaction, where the desk checks again (a
+    colleague may have answered meanwhile)."""
+    from bot.escalation import desk
+    from bot.escalation.tickets import display_code
 
     staff = _staff_name(args, texts)
 
@@ -483,37 +501,32 @@ def _answer(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> 
 
     async def store(session: AsyncSession) -> Ticket:
         current = await _find(session, ticket.code, texts)
-        _refuse_if_needed(current, "answer", texts, settings, staff=staff, force=args.force)
-        return await _apply(
-            tickets.answer(session, code=current.code, staff=staff, text=text), current, texts
+        return await _decided(
+            desk.answer(session, ticket_id=current.id, staff=staff, text=text, force=args.force),
+            texts,
+            settings,
         )
 
     answered = _with_session(settings, store, write=True)
     print(
         texts(
             "answered",
-            code=tickets.display_code(answered.code),
+            code=display_code(answered.code),
             language=texts.section("languages", answered.language),
         )
     )
     return EXIT_OK
 
 
-async def _apply(change: Awaitable[T], ticket: Ticket, texts: StaffTexts) -> T:
-    """A change from bot/escalation/tickets.py; its refusal (a race the checks above did
-    not see) in the staff language."""
-    from bot.escalation.tickets import TicketError, display_code
+async def _decided(change: Awaitable[T], texts: StaffTexts, settings: Settings) -> T:
+    """A change by the desk; its refusal in the staff language (said while the session still
+    holds the ticket)."""
+    from bot.escalation import desk
 
     try:
         return await change
-    except TicketError:
-        raise Refused(
-            texts(
-                "error_state",
-                code=display_code(ticket.code),
-                state=texts.section("states", ticket.state),
-            )
-        ) from None
+    except desk.Refusal as refused:
+        raise Refused(explain(refused, texts, zone=_zone(settings))) from None
 
 
 def _answer_text(args: argparse.Namespace, ticket: Ticket, texts: StaffTexts) -> str:

@@ -51,10 +51,11 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.db import repository
 from bot.db.models import ChannelAddress, OutboxJob, StaffPost, Ticket, as_utc, utcnow
-from bot.escalation import tickets
+from bot.escalation import desk
 from bot.escalation.delivery import answer_messages, mark_delivered, ticket_language
+from bot.escalation.desk import staff_name
 from bot.escalation.outbox import Context, Finish, PermanentFailure, RetryLater
-from bot.escalation.tickets import TicketError, TicketStateError, display_code, excerpt_from_json
+from bot.escalation.tickets import display_code, excerpt_from_json
 from bot.language import Language
 from bot.texts import Texts
 
@@ -70,7 +71,6 @@ PREVIOUS_ANSWER_CHARS = 1000
 BUTTON_NAME_CHARS = 40
 IDENTITY_CHARS = 80  # tickets.claimed_by / answered_by
 KNOWN_ADDRESSES_MAX = 50_000
-_IDENTITY_SUFFIX = re.compile(r" \[telegram:(?P<id>-?\d+)\]$")
 
 
 # --- texts ----------------------------------------------------------------------------------
@@ -132,19 +132,6 @@ def staff_identity(user: User) -> str:
         name = f"{name} @{user.username}"
     suffix = f" [telegram:{user.id}]"
     return name[: IDENTITY_CHARS - len(suffix)] + suffix
-
-
-def staff_name(identity: str | None) -> str:
-    """The name part of a staff identity (as the CLI stores it, a plain name, unchanged)."""
-    return _IDENTITY_SUFFIX.sub("", identity or "")
-
-
-def same_staff(first: str | None, second: str | None) -> bool:
-    a = _IDENTITY_SUFFIX.search(first or "")
-    b = _IDENTITY_SUFFIX.search(second or "")
-    if a and b:
-        return a["id"] == b["id"]
-    return bool(first) and first == second
 
 
 # --- the seam for machine translation -------------------------------------------------------
@@ -598,27 +585,23 @@ class StaffDesk:
     ) -> tuple[str, bool, Ticket | None]:
         """(the notice for the person who pressed, shown as an alert?, the ticket to redraw)"""
         async with self._sessions.begin() as session:
-            code = await session.scalar(select(Ticket.code).where(Ticket.id == ticket_id))
-            if code is None:
+            try:
+                if action == "claim":
+                    ticket = (await desk.claim(session, ticket_id=ticket_id, staff=staff)).ticket
+                    return self._staff.text("claimed_by_you", code=_shown(ticket)), False, ticket
+                if action == "release":
+                    ticket = await desk.release(session, ticket_id=ticket_id, staff=staff)
+                    return self._staff.text("released", code=_shown(ticket)), False, ticket
+                ticket = await desk.find_by_id(session, ticket_id=ticket_id)
+            except desk.TicketMissing:
                 return self._staff.text("not_found"), True, None
-            ticket = await tickets.get_ticket(session, code, for_update=True)
-            shown = display_code(ticket.code)
-            if action == "claim" and ticket.state in ("open", "claimed"):
-                if ticket.state == "claimed" and not same_staff(ticket.claimed_by, staff):
-                    name = staff_name(ticket.claimed_by)
-                    return self._staff.text("claimed_by_other", code=shown, name=name), True, ticket
-                await tickets.claim(session, code=code, staff=staff)
-                return self._staff.text("claimed_by_you", code=shown), False, ticket
-            if action == "release" and ticket.state == "claimed":
-                if not same_staff(ticket.claimed_by, staff):
-                    name = staff_name(ticket.claimed_by)
-                    return (
-                        self._staff.text("release_not_yours", code=shown, name=name),
-                        True,
-                        ticket,
-                    )
-                await tickets.unclaim(session, code=code)
-                return self._staff.text("released", code=shown), False, ticket
+            except desk.ClaimedByOther as refusal:
+                ticket = _refused(refusal)
+                key = "claimed_by_other" if action == "claim" else "release_not_yours"
+                name = staff_name(refusal.who)
+                return self._staff.text(key, code=_shown(ticket), name=name), True, ticket
+            except desk.Refusal as refusal:  # answered, closed, not claimed: its state
+                ticket = _refused(refusal)
             return self._state_notice(ticket), False, ticket
 
     def _state_notice(self, ticket: Ticket) -> str:
@@ -686,35 +669,23 @@ class StaffDesk:
             ticket = await session.get(Ticket, post.ticket_id) if post is not None else None
         if ticket is None:
             return "not_a_ticket_post", {}, None
-        shown = display_code(ticket.code)
-        if ticket.state == "answered" and not tickets.awaits_resend(ticket):  # checked again
-            name = staff_name(ticket.answered_by)
-            return "already_answered", {"code": shown, "name": name}, ticket
-        if ticket.state == "closed":
-            return "ticket_closed", {"code": shown}, ticket
-        if not text.strip():
-            return "empty_answer", {}, None
-        translated = await self._translator.for_newcomer(
-            text.strip(), language=ticket_language(ticket)
-        )
-        try:
-            async with self._sessions.begin() as session:
-                ticket = await tickets.answer(
-                    session, code=ticket.code, staff=staff, text=translated
+        try:  # checked before the translation (none for nothing), and again when stored
+            desk.check(ticket, "answer", staff=staff, force=True)
+            if not text.strip():
+                raise desk.EmptyAnswer(ticket)
+            translated = await self._translator.for_newcomer(
+                text.strip(), language=ticket_language(ticket)
+            )
+        except desk.Refusal as refusal:
+            return self._answer_refused(refusal)
+        async with self._sessions.begin() as session:
+            try:
+                ticket = await desk.answer(
+                    session, ticket_id=ticket.id, staff=staff, text=translated, force=True
                 )
-        except TicketStateError:
-            async with self._sessions() as session:
-                current = await session.get(Ticket, ticket.id)
-            if current is None:
-                return "not_a_ticket_post", {}, None
-            if current.state == "answered":
-                name = staff_name(current.answered_by)
-                return "already_answered", {"code": shown, "name": name}, current
-            if current.state == "closed":
-                return "ticket_closed", {"code": shown}, current
-            return "cannot_answer", {"code": shown}, current
-        except TicketError:
-            return "empty_answer", {}, None
+            except desk.Refusal as refusal:  # a colleague was quicker
+                return self._answer_refused(refusal)
+        shown = display_code(ticket.code)
         values = {
             "code": shown,
             "name": staff_name(staff),
@@ -722,6 +693,19 @@ class StaffDesk:
             "channel": self._staff.channel_name(ticket.channel),
         }
         return "answer_saved", values, ticket
+
+    def _answer_refused(self, refusal: desk.Refusal) -> tuple[str, dict[str, str], Ticket | None]:
+        ticket = refusal.ticket
+        if ticket is None:
+            return "not_a_ticket_post", {}, None
+        shown = display_code(ticket.code)
+        if isinstance(refusal, desk.AlreadyAnswered):
+            return "already_answered", {"code": shown, "name": staff_name(refusal.who)}, ticket
+        if isinstance(refusal, desk.TicketClosed):
+            return "ticket_closed", {"code": shown}, ticket
+        if isinstance(refusal, desk.EmptyAnswer):
+            return "empty_answer", {}, None
+        return "cannot_answer", {"code": shown}, ticket
 
     async def on_chat_id(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/chatid in a group: its id, to put in TELEGRAM_STAFF_CHAT_IDS (a group's id is
@@ -765,6 +749,16 @@ class StaffDesk:
             await _send(bot, chat_id, self._staff.text(key, **values), reply_to=reply_to)
         except TelegramError as error:
             log.warning("Telegram staff: a reply in the group was not sent (%s)", error.message)
+
+
+def _shown(ticket: Ticket) -> str:
+    return display_code(ticket.code)
+
+
+def _refused(refusal: desk.Refusal) -> Ticket:
+    """The ticket of a refusal that has one (every refusal after the ticket was found)."""
+    assert refusal.ticket is not None
+    return refusal.ticket
 
 
 async def _answer_query(call: Awaitable[object]) -> None:

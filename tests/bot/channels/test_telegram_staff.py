@@ -24,9 +24,7 @@ from bot.channels.telegram_staff import (
     StaffDesk,
     load_staff_texts,
     missing_staff_texts,
-    same_staff,
     staff_identity,
-    staff_name,
 )
 from bot.config import PROJECT_ROOT, Settings
 from bot.conversation import ConversationService
@@ -34,6 +32,7 @@ from bot.db import repository
 from bot.db.models import ChannelAddress, OutboxJob, StaffPost, Ticket
 from bot.escalation import tickets
 from bot.escalation.delivery import AnswerRouter
+from bot.escalation.desk import same_staff, staff_name
 from bot.escalation.outbox import OutboxDispatcher
 from bot.escalation.tickets import ExcerptLine, display_code
 from bot.language import LanguageDecider
