@@ -24,7 +24,7 @@ from bot.db.session import make_engine, make_sessionmaker
 from bot.escalation.delivery import AnswerRouter, WebDelivery, staff_use_the_cli
 from bot.escalation.office_hours import AnswerTimes
 from bot.escalation.outbox import Handler, OutboxDispatcher
-from bot.idempotency import KeyStore
+from bot.key_store import KeyStore
 from bot.language import LanguageDecider, normalize_hint
 from bot.privacy.erasure import purge_forever
 from bot.privacy.requests import PrivacyRequests

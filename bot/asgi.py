@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from bot.app import create_app
 from bot.config import Settings, load_settings
-from bot.idempotency import GatewayMiddleware, key_store
+from bot.idempotency import GatewayMiddleware
+from bot.key_store import key_store
 
 
 def gateway(settings: Settings) -> GatewayMiddleware:

@@ -10,8 +10,8 @@ import json
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,6 +27,7 @@ from bot.rasa_client import RasaClient, RasaMessage
 from bot.rate_limit import RateLimiter
 from bot.safety.crisis import crisis_reply, detect_crisis
 from bot.texts import Texts
+from bot.turns import FaqReference, Reply, ReplyButton, Turn
 
 log = logging.getLogger("wegwijs.conversation")
 
@@ -35,33 +36,6 @@ CRISIS_TICKET = "@crisis_ticket"
 GATEWAY_REQUESTS = (*REQUESTS, CRISIS_TICKET)
 PLACEHOLDER = re.compile(r"\[\[([a-z_]+)\]\]")
 PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<entities>\{.*\})?$", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class ReplyButton:
-    id: str
-    title: str
-
-
-@dataclass(frozen=True)
-class FaqReference:
-    id: str
-    topic: str
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str
-    language: Language
-    buttons: tuple[ReplyButton, ...] = ()
-    sender: Literal["bot", "staff", "system"] = "bot"
-    faq: FaqReference | None = None
-
-
-@dataclass(frozen=True)
-class Turn:
-    language: Language
-    replies: list[Reply] = field(default_factory=list)
 
 
 class BadInput(Exception):

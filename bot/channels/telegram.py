@@ -63,13 +63,14 @@ from bot.channels.telegram_staff import (
     load_staff_texts,
 )
 from bot.config import Settings
-from bot.conversation import BadInput, ConversationService, ReplyButton, Turn
+from bot.conversation import BadInput, ConversationService
 from bot.db import repository
 from bot.db.models import Ticket
 from bot.escalation.outbox import Context, Finish, RetryLater
 from bot.language import SUPPORTED, Language
 from bot.pseudonym import Pseudonymizer, load_or_create_key
 from bot.rasa_client import RasaUnavailable
+from bot.turns import ReplyButton, Turn
 
 log = logging.getLogger("wegwijs.telegram")
 

@@ -31,12 +31,13 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversation import BadInput, ConversationService, Reply, Turn
+from bot.conversation import BadInput, ConversationService
 from bot.db.models import Conversation, InboxMessage, Ticket, utcnow
 from bot.language import SUPPORTED, Language, normalize_hint
 from bot.pseudonym import Pseudonymizer, new_web_token
 from bot.rasa_client import RasaUnavailable
 from bot.rate_limit import RateLimiter
+from bot.turns import ButtonOut, MessageOut, TurnOut, UpdatesOut, turn_out
 
 log = logging.getLogger("wegwijs.web")
 
@@ -84,63 +85,6 @@ class MessageRequest(BaseModel):
 class LanguageRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     language: Literal["uk", "en", "nl"] = Field(description="The language the user chose.")
-
-
-class ButtonOut(BaseModel):
-    id: str
-    title: str
-
-
-class FaqOut(BaseModel):
-    id: str
-    topic: str
-
-
-class MessageOut(BaseModel):
-    text: str
-    language: Literal["uk", "en", "nl"]
-    sender: Literal["bot", "staff", "system"]
-    buttons: list[ButtonOut]
-    faq: FaqOut | None = None
-
-
-class TurnOut(BaseModel):
-    conversation: str
-    language: Literal["uk", "en", "nl"]
-    messages: list[MessageOut]
-    open_tickets: int | None = Field(
-        default=None,
-        description="The conversation's questions for staff that are not closed (an answer "
-        "may still come: keep the token and poll /updates). None when it could not be read.",
-    )
-
-
-class UpdatesOut(BaseModel):
-    conversation: str
-    cursor: int = Field(
-        description="Send it back as `after`: that confirms the messages up to it were shown."
-    )
-    open_tickets: int = Field(description="As in a turn: questions for staff not closed.")
-    messages: list[MessageOut]
-
-
-def _message_out(reply: Reply) -> MessageOut:
-    return MessageOut(
-        text=reply.text,
-        language=reply.language,
-        sender=reply.sender,
-        buttons=[ButtonOut(id=b.id, title=b.title) for b in reply.buttons],
-        faq=FaqOut(id=reply.faq.id, topic=reply.faq.topic) if reply.faq else None,
-    )
-
-
-def _turn_out(token: str, turn: Turn, *, open_tickets: int | None) -> TurnOut:
-    return TurnOut(
-        conversation=token,
-        language=turn.language,
-        messages=[_message_out(reply) for reply in turn.replies],
-        open_tickets=open_tickets,
-    )
 
 
 def error_response(status: int, code: str, language: str, message: str) -> JSONResponse:
@@ -195,7 +139,7 @@ def _api_router() -> APIRouter:
             )
         except RasaUnavailable:
             return await _unavailable(service, conversation_id, body.language)
-        return _turn_out(token, turn, open_tickets=0)
+        return turn_out(token, turn, open_tickets=0)
 
     @router.post("/conversations/{token}/messages", response_model=None)
     async def send_message(
@@ -227,7 +171,7 @@ def _api_router() -> APIRouter:
         except RasaUnavailable:
             return await _unavailable(service, conversation_id, body.language)
         open_tickets = await _open_tickets_or_none(sessions, conversation_id)
-        return _turn_out(token, turn, open_tickets=open_tickets)
+        return turn_out(token, turn, open_tickets=open_tickets)
 
     @router.post("/conversations/{token}/language", response_model=None)
     async def choose_language(
@@ -246,7 +190,7 @@ def _api_router() -> APIRouter:
         except RasaUnavailable:
             return await _unavailable(service, conversation_id, body.language)
         open_tickets = await _open_tickets_or_none(sessions, conversation_id)
-        return _turn_out(token, turn, open_tickets=open_tickets)
+        return turn_out(token, turn, open_tickets=open_tickets)
 
     @router.get("/conversations/{token}/updates", response_model=None)
     async def updates(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.db.models import ChannelAddress, Feedback
 from bot.escalation.office_hours import describe_moment
 from bot.escalation.tickets import display_code, tickets_of
-from bot.idempotency import KeyStore
+from bot.key_store import KeyStore
 from bot.language import Language
 from bot.privacy import erasure, tracker_events
 from bot.texts import Texts

@@ -13,7 +13,8 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from bot.config import Settings
-from bot.idempotency import GatewayMiddleware, KeyStore, MemoryKeyStore, RedisKeyStore
+from bot.idempotency import GatewayMiddleware
+from bot.key_store import KeyStore, MemoryKeyStore, RedisKeyStore
 
 TOKEN = "t" * 32
 PATH = f"/api/conversations/{TOKEN}/messages"

@@ -32,12 +32,13 @@ from bot.channels.telegram import (
     utf16_length,
 )
 from bot.config import PROJECT_ROOT, Settings
-from bot.conversation import ConversationService, Reply, ReplyButton, Turn
+from bot.conversation import ConversationService
 from bot.db.session import make_engine, make_sessionmaker
 from bot.language import LanguageDecider
 from bot.pseudonym import Pseudonymizer
 from bot.rasa_client import RasaClient
 from bot.texts import load_texts
+from bot.turns import Reply, ReplyButton, Turn
 from tests.fake_telegram import TOKEN, FakeTelegram
 
 USER = 5_550_001
