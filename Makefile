@@ -34,7 +34,7 @@ feedback: ## "did this help?" answers per entry, least helpful first (for editor
 	@$(APP) feedback
 
 lint: ## ruff and mypy
-	@.venvs/app/bin/ruff check bot actions tests && .venvs/app/bin/ruff format --check bot actions tests && .venvs/app/bin/mypy
+	@.venvs/app/bin/ruff check bot actions bench tests && .venvs/app/bin/ruff format --check bot actions bench tests && .venvs/app/bin/mypy
 
 lock: ## re-pin both environments after editing requirements/*.in
 	@uv pip compile requirements/rasa.in --python-version 3.10 --generate-hashes -o requirements/rasa.lock

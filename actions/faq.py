@@ -25,7 +25,7 @@ ANSWER_CONFIDENCE = 0.70
 ANSWER_MARGIN = 0.10
 # "Did you mean": after a fallback (nothing recognised) only likely entries are offered; when a
 # knowledge-base entry was recognised but not surely enough, its runners-up go with it down to
-# 0.03 (cross-validation: right entry within one click +1 point, bench/nlu_cv.py).
+# 0.03 (cross-validation: right entry within one click +1 point, bench/measure/nlu_cv.py).
 SUGGEST_CONFIDENCE = 0.08
 ALTERNATIVE_CONFIDENCE = 0.03
 MAX_SUGGESTIONS = 3

@@ -12,7 +12,7 @@ from bot.config import Settings, load_settings
 
 def _publish(root: Path, name: str, markdown: str, *, write: bool, command: str) -> None:
     """Prints a benchmark's report and, with --write, puts it in its BENCHMARKS.md section."""
-    from bot.bench.report import update_section
+    from bench.measure.report import update_section
 
     print(markdown)
     if write:
@@ -178,9 +178,9 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
     root = settings.project_root
     out_dir = settings.var_dir / "bench"
     if args.what in ("language", "all"):
-        from bot.bench.language import format_markdown, run_language_benchmark
+        from bench.measure.language import format_markdown, run_language_benchmark
 
-        report = run_language_benchmark(root / "bench/language_cases.yml", out_dir=out_dir)
+        report = run_language_benchmark(root / "bench/measure/language_cases.yml", out_dir=out_dir)
         markdown = format_markdown(report)
         _publish(
             root, "language", markdown, write=args.write, command="wegwijs bench language --write"
@@ -194,8 +194,8 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
     if args.what in ("delivery", "all"):
         _bench_delivery(settings, args)
     if args.what in ("safety", "all"):
-        from bot.bench.safety import format_markdown as safety_markdown
-        from bot.bench.safety import run_safety_benchmark
+        from bench.measure.safety import format_markdown as safety_markdown
+        from bench.measure.safety import run_safety_benchmark
         from bot.faq.schema import load_knowledge_base
 
         safety = safety_markdown(run_safety_benchmark(load_knowledge_base(root / "faq"), root))
@@ -206,8 +206,8 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _bench_delivery(settings: Settings, args: argparse.Namespace) -> None:
-    """Staff answer to the newcomer's open page, on the web (bot/bench/delivery.py)."""
-    from bot.bench.delivery import format_markdown, run_delivery_benchmark
+    """Staff answer to the newcomer's open page, on the web (bench/measure/delivery.py)."""
+    from bench.measure.delivery import format_markdown, run_delivery_benchmark
 
     markdown = format_markdown(run_delivery_benchmark(count=6 if args.quick else 30))
     _publish(
@@ -238,8 +238,8 @@ def _load_command(what: str, args: argparse.Namespace) -> str:
 
 
 def _bench_load(settings: Settings, args: argparse.Namespace) -> None:
-    """Locust at 1-100 concurrent conversations through the web API (bot/bench/load.py)."""
-    from bot.bench.load import LEVELS, format_markdown, run_load_benchmark
+    """Locust at 1-100 concurrent conversations through the web API (bench/measure/load.py)."""
+    from bench.measure.load import LEVELS, format_markdown, run_load_benchmark
 
     report = run_load_benchmark(
         out_dir=settings.var_dir / "bench",
@@ -261,7 +261,7 @@ def _bench_load(settings: Settings, args: argparse.Namespace) -> None:
 
 def _bench_tuning(settings: Settings, args: argparse.Namespace) -> None:
     """The same load on variants of the stack (Rasa or gateway workers, PostgreSQL, Redis)."""
-    from bot.bench.load import VARIANTS, format_tuning, run_tuning
+    from bench.measure.load import VARIANTS, format_tuning, run_tuning
 
     variants = args.variants.split(",") if args.variants else list(VARIANTS)
     reports = run_tuning(
@@ -281,8 +281,9 @@ def _bench_tuning(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _bench_resources(settings: Settings, args: argparse.Namespace) -> None:
-    """Memory, start-up, training (--train) and language-decision cost (bench/resources.py)."""
-    from bot.bench.resources import format_markdown, run_resources_benchmark
+    """Memory, start-up, training (--train) and language-decision cost
+    (bench/measure/resources.py)."""
+    from bench.measure.resources import format_markdown, run_resources_benchmark
 
     report = run_resources_benchmark(
         bench_dir=settings.var_dir / "bench", train=args.train, repeats=1 if args.quick else 3
@@ -301,7 +302,7 @@ def _evaluate(settings: Settings, *, write: bool, url: str | None) -> None:
     """Held-out questions through a running stack (--url), or one started for the purpose."""
     import tempfile
 
-    from bot.bench.evaluate import confusion_png, format_markdown, run_evaluation
+    from bench.measure.evaluate import confusion_png, format_markdown, run_evaluation
     from bot.faq.schema import TOPICS, load_knowledge_base
     from bot.stack import Stack, stack_settings
 

@@ -24,8 +24,8 @@ letters in its words, and a detection margin of at least :data:`CLEAR_MIN_MARGIN
 In Latin script it must also contain :data:`CLEAR_MIN_LISTED` function words of the
 winning language (rules out place names and other languages); in Cyrillic the
 content words must be Cyrillic (Dutch terms inside a Ukrainian sentence do not
-count). The thresholds are measured by ``python -m bot.bench.language`` on
-``bench/language_cases.yml``.
+count). The thresholds are measured by ``python -m bench.measure.language`` on
+``bench/measure/language_cases.yml``.
 
 Everything here is deterministic: the same text and arguments give the same decision.
 """

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.bench.language import format_markdown, run_language_benchmark
+from bench.measure.language import format_markdown, run_language_benchmark
 from bot.language import SUPPORTED, Language, LanguageDecider, normalize_hint
 
 ROOT = Path(__file__).resolve().parents[2]
-CASES = ROOT / "bench" / "language_cases.yml"
+CASES = ROOT / "bench" / "measure" / "language_cases.yml"
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.bench.evaluate import Case, Result, all_titles, ask, format_markdown
+from bench.measure.evaluate import Case, Result, all_titles, ask, format_markdown
 from bot.config import PROJECT_ROOT
 from bot.faq.schema import KnowledgeBase, load_knowledge_base
 from tests.support import Stack

@@ -1,5 +1,5 @@
 """The load benchmark: Locust drives three-language conversations through the gateway's web
-API (bench/locustfile.py) at several numbers of concurrent users, on 127.0.0.1 only.
+API (bench/load/locustfile.py) at several numbers of concurrent users, on 127.0.0.1 only.
 
 For each level: p50/p95/p99 latency, messages per second, errors (a request not answered
 with at least one message counts), the Server-Timing split (gateway's own time / waiting for
@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from bot.bench.procstat import Sampler, disturbance_note
+from bench.measure.procstat import Sampler, disturbance_note
 from bot.config import PROJECT_ROOT, Settings
 from bot.stack import Stack, free_port, stack_settings
 
@@ -123,7 +123,7 @@ def run_locust(
     command = [
         str(LOAD_ENV / "bin/locust"),
         "-f",
-        str(PROJECT_ROOT / "bench/locustfile.py"),
+        str(PROJECT_ROOT / "bench/load/locustfile.py"),
         "--headless",
         "--host",
         url,

@@ -1,6 +1,6 @@
 """Locust: newcomers chatting with the gateway's web API, in Ukrainian, English and Dutch.
 
-Run by `wegwijs bench load` (bot/bench/load.py) from the load environment (.venvs/load),
+Run by `wegwijs bench load` (bench/measure/load.py) from the load environment (.venvs/load),
 against a gateway on 127.0.0.1 only. Each simulated user holds one conversation at a time
 (a new conversation token each time) of 3-6 turns: the greeting (start), sometimes a hello,
 one or two questions from the knowledge base (faq/*/: held-out and training questions, in the
@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 from locust import FastHttpUser, events, task
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("uk", "en", "nl")
 HELLO = {
     "uk": ["привіт", "добрий день", "вітаю"],

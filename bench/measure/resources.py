@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.bench.procstat import descendants, disturbance_note, rss_mb
+from bench.measure.procstat import descendants, disturbance_note, rss_mb
 from bot.config import PROJECT_ROOT
 from bot.stack import Stack, stack_settings
 
@@ -91,10 +91,10 @@ def measure_training() -> float:
 
 
 def measure_language() -> dict[str, float]:
-    from bot.bench.language import run_language_benchmark
+    from bench.measure.language import run_language_benchmark
 
     report = run_language_benchmark(
-        PROJECT_ROOT / "bench/language_cases.yml", out_dir=Path(tempfile.mkdtemp())
+        PROJECT_ROOT / "bench/measure/language_cases.yml", out_dir=Path(tempfile.mkdtemp())
     )
     return {
         "ours_mean_us": report.ours_timing.mean_us,

@@ -6,7 +6,8 @@ on one- and two-word messages, and stay cheap. This measures accuracy per kind a
 language, the Russian flag, the cost per decision and the process's peak memory, and
 draws the accuracy per kind as a bar chart.
 
-Run: ``python -m bot.bench.language [--cases bench/language_cases.yml] [--out-dir var/bench]``
+Run: ``python -m bench.measure.language [--cases bench/measure/language_cases.yml]
+[--out-dir var/bench]``
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import yaml
 from bot.language import SUPPORTED, Language, LanguageDecider, LanguageDecision
 
 KINDS: tuple[str, ...] = ("sentence", "short", "russian", "uk_latin", "sticky")
-DEFAULT_CASES = Path("bench/language_cases.yml")
+DEFAULT_CASES = Path("bench/measure/language_cases.yml")
 DEFAULT_OUT_DIR = Path("var/bench")
 CHART_NAME = "language_accuracy.png"
 REPORT_NAME = "language_benchmark.md"
@@ -462,7 +463,7 @@ def format_markdown(report: LanguageBenchmarkReport) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the Markdown and write it next to the chart."""
-    parser = argparse.ArgumentParser(prog="python -m bot.bench.language", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.measure.language", description=__doc__)
     parser.add_argument("--cases", type=Path, default=DEFAULT_CASES)
     parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT_DIR)
     args: Any = parser.parse_args(argv)

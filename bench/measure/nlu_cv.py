@@ -3,8 +3,8 @@
 Run in the Rasa environment from the project root (about 5 minutes on 2 cores, most of it
 embedding every example once; the features are cached in var/bench/):
 
-    .venvs/rasa/bin/python bench/nlu_cv.py            # the current classifier and thresholds
-    .venvs/rasa/bin/python bench/nlu_cv.py --grid     # also search C and the thresholds
+    .venvs/rasa/bin/python bench/measure/nlu_cv.py         # the current classifier and thresholds
+    .venvs/rasa/bin/python bench/measure/nlu_cv.py --grid  # also search C and the thresholds
 
 Held-out questions are never read. Folds keep the translations of one question together (the
 uk and nl questions of an entry are matched to its en questions), so a question is never tested
@@ -39,7 +39,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 LANGUAGES = ("uk", "en", "nl")
 

@@ -1,0 +1,2 @@
+"""Traffic for the load benchmark: Locust files, run in the load environment (.venvs/load)
+by bench/measure/load.py."""

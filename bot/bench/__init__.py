@@ -1,1 +1,0 @@
-"""Benchmarks that measure the gateway's decisions on labelled data."""
