@@ -16,7 +16,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.channels.telegram import TelegramRuntime, build_webhook_router
+from bot.channels.telegram.runtime import TelegramRuntime
+from bot.channels.telegram.webhook import build_webhook_router
 from bot.channels.web import build_router, error_response
 from bot.config import Settings
 from bot.conversation import ConversationService

@@ -2,7 +2,7 @@
 
 The answer is marked as coming from a municipal employee (not the bot) and is followed by
 "did this solve your question?" with two buttons whose payloads carry the ticket code. The
-Telegram delivery (bot/channels/telegram_staff.py) sends the same messages.
+Telegram delivery (bot/channels/telegram/) sends the same messages.
 """
 
 from __future__ import annotations

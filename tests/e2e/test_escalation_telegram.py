@@ -291,7 +291,7 @@ def test_a_question_goes_to_staff_and_their_answer_comes_back(
 def test_the_newcomers_telegram_id_is_not_in_the_database_or_the_logs(
     on_sqlite: EscalationStack,
 ) -> None:
-    """The chat id needed to deliver an answer is stored sealed (bot/channels/telegram_staff.py)."""
+    """The chat id needed to deliver an answer is stored sealed (bot/channels/telegram/)."""
     assert on_sqlite.stack is not None
     assert NEWCOMERS, "runs after the loop tests"
     var_dir = on_sqlite.stack.settings.var_dir

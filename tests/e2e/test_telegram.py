@@ -20,7 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.channels.telegram import MENU, SECRET_HEADER, load_telegram_texts
+from bot.channels.telegram.commands import MENU
+from bot.channels.telegram.texts import load_telegram_texts
+from bot.channels.telegram.webhook import SECRET_HEADER
 from bot.config import PROJECT_ROOT
 from bot.pseudonym import Pseudonymizer
 from tests.fake_telegram import TOKEN, FakeTelegram

@@ -15,22 +15,13 @@ from telegram import Bot, Update
 from telegram.error import RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.telegram import (
-    MENU,
-    PART_LIMIT,
-    SECRET_HEADER,
-    WEBHOOK_PATH,
-    PerChatUpdateProcessor,
-    Sender,
-    TelegramRuntime,
-    build_webhook_router,
-    inline_keyboard,
-    load_telegram_texts,
-    missing_telegram_texts,
-    retry_seconds,
-    split_message,
-    utf16_length,
-)
+from bot.channels.telegram.commands import MENU
+from bot.channels.telegram.newcomer import PerChatUpdateProcessor
+from bot.channels.telegram.runtime import TelegramRuntime
+from bot.channels.telegram.sending import Sender, inline_keyboard, retry_seconds
+from bot.channels.telegram.split import PART_LIMIT, split_message, utf16_length
+from bot.channels.telegram.texts import load_telegram_texts, missing_telegram_texts
+from bot.channels.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, build_webhook_router
 from bot.config import PROJECT_ROOT, Settings
 from bot.conversation import ConversationService
 from bot.db.session import make_engine, make_sessionmaker

@@ -18,14 +18,10 @@ import pytest_asyncio
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.telegram import TelegramRuntime
-from bot.channels.telegram_staff import (
-    AddressSealer,
-    StaffDesk,
-    load_staff_texts,
-    missing_staff_texts,
-    staff_identity,
-)
+from bot.channels.telegram.addresses import AddressSealer
+from bot.channels.telegram.runtime import TelegramRuntime
+from bot.channels.telegram.staff_replies import StaffDesk, staff_identity
+from bot.channels.telegram.texts import load_staff_texts, missing_staff_texts
 from bot.config import PROJECT_ROOT, Settings
 from bot.conversation import ConversationService
 from bot.db import repository
