@@ -5,18 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from bot.config import Settings, load_settings
-
-
-def _publish(root: Path, name: str, markdown: str, *, write: bool, command: str) -> None:
-    """Prints a benchmark's report and, with --write, puts it in its BENCHMARKS.md section."""
-    from bench.measure.report import update_section
-
-    print(markdown)
-    if write:
-        update_section(root / "BENCHMARKS.md", name, markdown, command=command)
 
 
 def _build(settings: Settings, _args: argparse.Namespace) -> int:
@@ -57,14 +47,10 @@ def _check_faq(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    from alembic.config import Config
-
-    from alembic import command
+    from bot.db.migrate import migrate
 
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    config = Config(str(settings.project_root / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", settings.effective_database_url)
-    command.upgrade(config, "head")
+    migrate(settings.effective_database_url, root=settings.project_root)
     return 0
 
 
@@ -82,30 +68,9 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
-    import uvicorn
+    from bot.asgi import serve
 
-    from bot.asgi import gateway
-    from bot.logs import configure_logging
-
-    configure_logging()
-    # Behind a load balancer, the client's address comes from X-Forwarded-For, trusted only
-    # from FORWARDED_ALLOW_IPS (the balancer's): the per-client rate limit needs it.
-    options: dict[str, object] = {
-        "host": settings.gateway_host,
-        "port": settings.gateway_port,
-        "log_level": "warning",
-        "log_config": None,  # our JSON lines (bot/logs.py), not uvicorn's own format
-        # Long polls (the widget's updates) hold a request up to 25 s: a stop does not wait
-        # for them; the widget polls again, at another gateway or after the restart.
-        "timeout_graceful_shutdown": 5,
-        "proxy_headers": bool(settings.forwarded_allow_ips),
-        "forwarded_allow_ips": settings.forwarded_allow_ips or None,
-        "ws": "none",  # no websockets: and rasa-sdk pins a websockets too old for uvicorn's
-    }
-    if settings.gateway_workers > 1:
-        uvicorn.run("bot.asgi:create", factory=True, workers=settings.gateway_workers, **options)  # type: ignore[arg-type]
-    else:
-        uvicorn.run(gateway(settings), **options)  # type: ignore[arg-type]
+    serve(settings)
     return 0
 
 
@@ -116,20 +81,10 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _feedback(settings: Settings, _args: argparse.Namespace) -> int:
-    import asyncio
-
     from bot.db.repository import feedback_summary
-    from bot.db.session import make_engine, make_sessionmaker
+    from bot.db.session import run_session
 
-    async def summary() -> list[tuple[str, str, int, int]]:
-        engine = make_engine(settings.effective_database_url)
-        try:
-            async with make_sessionmaker(engine)() as session:
-                return await feedback_summary(session)
-        finally:
-            await engine.dispose()
-
-    rows = asyncio.run(summary())
+    rows = run_session(settings.effective_database_url, feedback_summary)
     if not rows:
         print("No feedback yet.")
         return 0
@@ -142,186 +97,26 @@ def _feedback(settings: Settings, _args: argparse.Namespace) -> int:
 def _purge(settings: Settings, _args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot.db.session import make_engine, make_sessionmaker
-    from bot.privacy.erasure import purge
-    from bot.privacy.tracker_events import tracker_engine
+    from bot.privacy.erasure import purge_expired
 
-    async def run() -> str:
-        engine, tracker = make_engine(settings.effective_database_url), tracker_engine(settings)
-        try:
-            purged = await purge(
-                make_sessionmaker(engine),
-                tracker,
-                conversation_days=settings.retention_days,
-                closed_ticket_days=settings.closed_ticket_retention_days,
-            )
-        finally:
-            await tracker.dispose()
-            await engine.dispose()
-        return str(purged)
-
+    purged = asyncio.run(purge_expired(settings))
     print(
         f"Deleted what was older than {settings.retention_days} days (closed tickets: "
-        f"{settings.closed_ticket_retention_days} days): {asyncio.run(run())}."
+        f"{settings.closed_ticket_retention_days} days): {purged}."
     )
     return 0
 
 
-def _staff(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.staff_cli import run
+def _bench(settings: Settings, args: argparse.Namespace) -> int:
+    from bench.measure.commands import run
 
     return run(settings, args)
 
 
-def _bench(settings: Settings, args: argparse.Namespace) -> int:
+def _staff(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.staff_cli.commands import run
 
-    root = settings.project_root
-    out_dir = settings.var_dir / "bench"
-    if args.what in ("language", "all"):
-        from bench.measure.language import format_markdown, run_language_benchmark
-
-        report = run_language_benchmark(root / "bench/measure/language_cases.yml", out_dir=out_dir)
-        markdown = format_markdown(report)
-        _publish(
-            root, "language", markdown, write=args.write, command="wegwijs bench language --write"
-        )
-    if args.what in ("eval", "all"):
-        _evaluate(settings, write=args.write, url=args.url)
-    if args.what in ("load", "all"):
-        _bench_load(settings, args)
-    if args.what in ("resources", "all"):
-        _bench_resources(settings, args)
-    if args.what in ("delivery", "all"):
-        _bench_delivery(settings, args)
-    if args.what in ("safety", "all"):
-        from bench.measure.safety import format_markdown as safety_markdown
-        from bench.measure.safety import run_safety_benchmark
-        from bot.faq.schema import load_knowledge_base
-
-        safety = safety_markdown(run_safety_benchmark(load_knowledge_base(root / "faq"), root))
-        _publish(root, "safety", safety, write=args.write, command="wegwijs bench safety --write")
-    if args.what == "tuning":
-        _bench_tuning(settings, args)
-    return 0
-
-
-def _bench_delivery(settings: Settings, args: argparse.Namespace) -> None:
-    """Staff answer to the newcomer's open page, on the web (bench/measure/delivery.py)."""
-    from bench.measure.delivery import format_markdown, run_delivery_benchmark
-
-    markdown = format_markdown(run_delivery_benchmark(count=6 if args.quick else 30))
-    _publish(
-        settings.project_root,
-        "delivery",
-        markdown,
-        write=args.write,
-        command="wegwijs bench delivery --write",
-    )
-
-
-def _levels(args: argparse.Namespace, default: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(int(n) for n in args.users.split(",")) if args.users else default
-
-
-def _load_command(what: str, args: argparse.Namespace) -> str:
-    """The command as run, with the options that change what a load run measures."""
-    options = [
-        f"--{name} {value}"
-        for name, value in (("users", args.users), ("variants", args.variants))
-        if value
-    ]
-    if args.seconds != 60.0:
-        options.append(f"--seconds {args.seconds:g}")
-    if args.quick:
-        options.append("--quick")
-    return " ".join([f"wegwijs bench {what} --write", *options])
-
-
-def _bench_load(settings: Settings, args: argparse.Namespace) -> None:
-    """Locust at 1-100 concurrent conversations through the web API (bench/measure/load.py)."""
-    from bench.measure.load import LEVELS, format_markdown, run_load_benchmark
-
-    report = run_load_benchmark(
-        out_dir=settings.var_dir / "bench",
-        levels=_levels(args, LEVELS),
-        seconds=args.seconds,
-        with_direct=not args.quick,
-        with_profile=not args.quick,
-        with_reading=not args.quick,
-    )
-    markdown = format_markdown(report)
-    _publish(
-        settings.project_root,
-        "load",
-        markdown,
-        write=args.write,
-        command=_load_command("load", args),
-    )
-
-
-def _bench_tuning(settings: Settings, args: argparse.Namespace) -> None:
-    """The same load on variants of the stack (Rasa or gateway workers, PostgreSQL, Redis)."""
-    from bench.measure.load import VARIANTS, format_tuning, run_tuning
-
-    variants = args.variants.split(",") if args.variants else list(VARIANTS)
-    reports = run_tuning(
-        out_dir=settings.var_dir / "bench",
-        variants=variants,
-        levels=_levels(args, (20, 50)),
-        seconds=args.seconds,
-    )
-    markdown = format_tuning(reports)
-    _publish(
-        settings.project_root,
-        "tuning",
-        markdown,
-        write=args.write,
-        command=_load_command("tuning", args),
-    )
-
-
-def _bench_resources(settings: Settings, args: argparse.Namespace) -> None:
-    """Memory, start-up, training (--train) and language-decision cost
-    (bench/measure/resources.py)."""
-    from bench.measure.resources import format_markdown, run_resources_benchmark
-
-    report = run_resources_benchmark(
-        bench_dir=settings.var_dir / "bench", train=args.train, repeats=1 if args.quick else 3
-    )
-    command = "wegwijs bench resources --write" + (" --train" if args.train else "")
-    _publish(
-        settings.project_root,
-        "resources",
-        format_markdown(report),
-        write=args.write,
-        command=command,
-    )
-
-
-def _evaluate(settings: Settings, *, write: bool, url: str | None) -> None:
-    """Held-out questions through a running stack (--url), or one started for the purpose."""
-    import tempfile
-
-    from bench.measure.evaluate import confusion_png, format_markdown, run_evaluation
-    from bot.faq.schema import TOPICS, load_knowledge_base
-    from bot.stack import Stack, stack_settings
-
-    root = settings.project_root
-    kb = load_knowledge_base(root / "faq")
-    stack: Stack | None = None
-    if url is None:
-        print("Starting a local stack for the evaluation (about 30 s)...", file=sys.stderr)
-        stack = Stack(stack_settings(Path(tempfile.mkdtemp(prefix="wegwijs-eval-"))))
-        stack.start()
-        url = stack.url
-    try:
-        results = run_evaluation(url, kb)
-    finally:
-        if stack is not None:
-            stack.stop()
-    png = confusion_png(results, list(TOPICS), root / "docs/eval-confusion.png")
-    markdown = format_markdown(results, kb, png.relative_to(root))
-    _publish(root, "eval", markdown, write=write, command="wegwijs bench eval --write")
+    return run(settings, args)
 
 
 COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] = {
@@ -351,34 +146,11 @@ def main(argv: list[str] | None = None) -> int:
                 "--if-changed", action="store_true", help="skip when the model is current"
             )
         if name == "bench":
-            command.add_argument(
-                "what",
-                choices=[
-                    "language",
-                    "eval",
-                    "load",
-                    "resources",
-                    "delivery",
-                    "safety",
-                    "tuning",
-                    "all",
-                ],
-            )
-            command.add_argument("--url", help="eval: a running gateway instead of a new stack")
-            command.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
-            command.add_argument(
-                "--seconds", type=float, default=60.0, help="load, tuning: seconds per level"
-            )
-            command.add_argument("--users", help="load, tuning: levels, e.g. 1,10,20,50,100")
-            command.add_argument("--variants", help="tuning: which (default: all)")
-            command.add_argument(
-                "--quick", action="store_true", help="load, resources: a short smoke run"
-            )
-            command.add_argument(
-                "--train", action="store_true", help="resources: also time a full training"
-            )
+            from bench.measure.commands import add_arguments as add_bench_arguments
+
+            add_bench_arguments(command)
         if name == "staff":
-            from bot.staff_cli import add_arguments
+            from bot.staff_cli.commands import add_arguments
 
             add_arguments(command)
         if name == "chat":

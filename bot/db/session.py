@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from bot.config import async_url
+
+T = TypeVar("T")
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -34,3 +45,24 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:  # type: ignor
 def enable_sqlite_pragmas(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+
+
+def run_session(
+    database_url: str, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = False
+) -> T:
+    """For a command line: `work` in one session (one transaction when it writes) on an
+    engine of its own, disposed of afterwards."""
+
+    async def main() -> T:
+        engine = make_engine(database_url)
+        try:
+            sessions = make_sessionmaker(engine)
+            if write:
+                async with sessions.begin() as session:
+                    return await work(session)
+            async with sessions() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())

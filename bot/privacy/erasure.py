@@ -156,3 +156,22 @@ async def purge_forever(
         except (SQLAlchemyError, OSError) as error:
             log.warning("purge failed (%s); trying again next time", type(error).__name__)
         await asyncio.sleep(settings.purge_interval_hours * 3600)
+
+
+async def purge_expired(settings: Settings) -> Purged:
+    """`wegwijs purge`: the purge with the retention periods of the settings, on engines of
+    its own (what was deleted, as `purge` counts it)."""
+    from bot.db.session import make_engine, make_sessionmaker
+    from bot.privacy.tracker_events import tracker_engine
+
+    engine, tracker = make_engine(settings.effective_database_url), tracker_engine(settings)
+    try:
+        return await purge(
+            make_sessionmaker(engine),
+            tracker,
+            conversation_days=settings.retention_days,
+            closed_ticket_days=settings.closed_ticket_retention_days,
+        )
+    finally:
+        await tracker.dispose()
+        await engine.dispose()

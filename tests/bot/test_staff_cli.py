@@ -28,12 +28,12 @@ from bot.db.session import make_engine, make_sessionmaker
 from bot.escalation import tickets
 from bot.escalation.delivery import mark_delivered
 from bot.escalation.tickets import ExcerptLine, display_code
-from bot.staff_cli import EXIT_DATABASE, EXIT_OK, EXIT_REFUSED
+from bot.staff_cli.commands import EXIT_DATABASE, EXIT_OK, EXIT_REFUSED
 
 T = TypeVar("T")
 WEGWIJS = PROJECT_ROOT / ".venvs" / "app" / "bin" / "wegwijs"
 TEXTS = PROJECT_ROOT / "texts" / "staff_cli.yml"
-SOURCE = PROJECT_ROOT / "bot" / "staff_cli.py"
+SOURCE = PROJECT_ROOT / "bot" / "staff_cli"
 
 
 def now() -> dt.datetime:
@@ -502,7 +502,7 @@ def test_every_text_is_in_dutch_and_english_with_the_same_placeholders() -> None
 
 def test_every_text_the_cli_uses_exists() -> None:
     messages = yaml.safe_load(TEXTS.read_text(encoding="utf-8"))["messages"]
-    source = SOURCE.read_text(encoding="utf-8")
+    source = "".join(path.read_text(encoding="utf-8") for path in sorted(SOURCE.glob("*.py")))
     used = set(re.findall(r"\btexts\(\s*\"([a-z_]+)\"", source))
     used |= set(re.findall(r"texts\('([a-z_]+)'", source))
     assert len(used) > 20
