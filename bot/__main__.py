@@ -53,6 +53,12 @@ def _check_faq(settings: Settings, _args: argparse.Namespace) -> int:
         return 1
     assert kb is not None
     print(f"OK: {len(kb.entries)} entries, every text in uk, en and nl.")
+    sources = [source for entry in kb.entries for source in entry.sources]
+    review = kb.sources_for_review()
+    print(
+        f"Sources: {len(sources) - len(review)} of {len(sources)} link the page itself; "
+        f"{len(review)} still point to a homepage (marked 'review: homepage')."
+    )
     return 0
 
 
