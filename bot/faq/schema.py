@@ -71,6 +71,10 @@ class Source(BaseModel):
     url: HttpUrl
     seen: dt.date | None = None
     review: Literal["homepage"] | None = None
+    languages: list[Language] | None = None  # shown only to these readers (an English page)
+
+    def shown_in(self, language: Language) -> bool:
+        return self.languages is None or language in self.languages
 
     @property
     def is_homepage(self) -> bool:
@@ -212,6 +216,9 @@ def _content_problems(path: Path, entry: Entry) -> Iterable[Problem]:
             yield Problem(path, field, f"{source.url} is not a homepage: remove 'review: homepage'")
         if source.seen is not None and source.seen > dt.date.today():
             yield Problem(path, field, f"seen {source.seen} is in the future")
+    for language in LANGUAGES:
+        if not any(source.shown_in(language) for source in entry.sources):
+            yield Problem(path, "sources", f"no source is shown in {language}")
 
 
 def load_entry(path: Path) -> tuple[Entry | None, list[Problem]]:
