@@ -55,9 +55,11 @@ def _check_faq(settings: Settings, _args: argparse.Namespace) -> int:
     print(f"OK: {len(kb.entries)} entries, every text in uk, en and nl.")
     sources = [source for entry in kb.entries for source in entry.sources]
     review = kb.sources_for_review()
+    homepages = sum(1 for source in review if source.review == "homepage")
     print(
-        f"Sources: {len(sources) - len(review)} of {len(sources)} link the page itself; "
-        f"{len(review)} still point to a homepage (marked 'review: homepage')."
+        f"Sources: {len(sources) - len(review)} of {len(sources)} link a confirmed page; "
+        f"marked for review: {homepages} homepage(s) ('review: homepage'), "
+        f"{len(review) - homepages} unconfirmed deep link(s) ('review: unconfirmed')."
     )
     return 0
 

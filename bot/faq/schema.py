@@ -70,7 +70,7 @@ class Source(BaseModel):
     name: str = Field(min_length=2)
     url: HttpUrl
     seen: dt.date | None = None
-    review: Literal["homepage"] | None = None
+    review: Literal["homepage", "unconfirmed"] | None = None  # not yet confirmed from the page
     languages: list[Language] | None = None  # shown only to these readers (an English page)
 
     def shown_in(self, language: Language) -> bool:
@@ -153,7 +153,7 @@ class KnowledgeBase:
         return [entry for entry in self.entries if entry.topic == topic]
 
     def sources_for_review(self) -> list[Source]:
-        """Sources still pointing at a homepage: nobody has found the page itself yet."""
+        """Sources marked for review: a homepage, or a deep link nobody has confirmed yet."""
         return [source for entry in self.entries for source in entry.sources if source.review]
 
 

@@ -149,6 +149,10 @@ def test_check_faq_counts_the_sources_marked_for_review() -> None:
     kb = load_knowledge_base(PROJECT_ROOT / "faq")
     marked = kb.sources_for_review()
     assert marked
-    assert all(source.is_homepage for source in marked)
+    assert all(source.is_homepage for source in marked if source.review == "homepage")
+    assert [s.url.host for s in marked if s.review == "unconfirmed"] == [
+        "www.belastingdienst.nl",
+        "www.belastingdienst.nl",
+    ]
     every = [source for entry in kb.entries for source in entry.sources]
     assert [s for s in every if s.is_homepage and not s.review] == []
