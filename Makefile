@@ -23,6 +23,9 @@ build: ## regenerate training data and responses from faq/ and texts/
 check-faq: ## check the knowledge base before you commit
 	@$(APP) check-faq
 
+check-links: ## check that every source link still answers (needs the internet; never run at start-up)
+	@$(APP) check-links
+
 train: ## retrain the model now (setup already trains when the training data changed)
 	@test -x $(APP) || scripts/setup
 	@$(APP) train
@@ -41,4 +44,4 @@ lock: ## re-pin both environments after editing requirements/*.in
 	@uv pip compile requirements/app.in --python-version 3.10 --generate-hashes -o requirements/app.lock
 	@uv pip compile requirements/load.in --python-version 3.10 --generate-hashes -o requirements/load.lock
 
-.PHONY: help setup run test chat build check-faq train bench feedback lint lock
+.PHONY: help setup run test chat build check-faq check-links train bench feedback lint lock

@@ -43,7 +43,30 @@ def _check_faq(settings: Settings, _args: argparse.Namespace) -> int:
         return 1
     assert kb is not None
     print(f"OK: {len(kb.entries)} entries, every text in uk, en and nl.")
+    sources = [source for entry in kb.entries for source in entry.sources]
+    review = kb.sources_for_review()
+    homepages = sum(1 for source in review if source.review == "homepage")
+    print(
+        f"Sources: {len(sources) - len(review)} of {len(sources)} link a confirmed page; "
+        f"marked for review: {homepages} homepage(s) ('review: homepage'), "
+        f"{len(review) - homepages} unconfirmed deep link(s) ('review: unconfirmed')."
+    )
     return 0
+
+
+def _check_links(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.faq.links import check_links, dead_link_report, links_by_entry
+    from bot.faq.schema import load_knowledge_base
+
+    cited_by = links_by_entry(load_knowledge_base(settings.project_root / "faq"))
+    results = asyncio.run(check_links(cited_by, concurrency=args.concurrency, timeout=args.timeout))
+    dead = dead_link_report(results, cited_by)
+    for line in dead:
+        print(f"  {line}", file=sys.stderr)
+    print(f"{len(results) - len(dead)} of {len(results)} links answer; {len(dead)} dead.")
+    return 1 if dead else 0
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
@@ -122,6 +145,7 @@ def _staff(settings: Settings, args: argparse.Namespace) -> int:
 COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] = {
     "build": ("generate training data and responses from faq/ and texts/", _build),
     "check-faq": ("check the knowledge base and texts (run before you commit)", _check_faq),
+    "check-links": ("check that every source link answers (needs the internet)", _check_links),
     "migrate": ("bring the database to the latest schema", _migrate),
     "train": ("train the Rasa model", _train),
     "run": ("run Rasa, the action server and the gateway together", _run),
@@ -153,6 +177,13 @@ def main(argv: list[str] | None = None) -> int:
             from bot.staff_cli.commands import add_arguments
 
             add_arguments(command)
+        if name == "check-links":
+            command.add_argument(
+                "--concurrency", type=int, default=8, help="links checked at the same time"
+            )
+            command.add_argument(
+                "--timeout", type=float, default=15.0, help="seconds to wait for each link"
+            )
         if name == "chat":
             command.add_argument("--url", help="the gateway (default: this machine's)")
             command.add_argument("--language", choices=["uk", "en", "nl"], help="a language hint")

@@ -21,7 +21,9 @@ def answer_text(entry: Entry, language: Language, texts: Texts) -> str:
     if notes:
         parts.append(" ".join(notes))
     parts.append(entry.answer.get(language).strip())
-    sources = "\n".join(f"- {source.name}: {source.url}" for source in entry.sources)
+    sources = "\n".join(
+        f"- {source.name}: {source.url}" for source in entry.sources if source.shown_in(language)
+    )
     parts.append(f"{labels['sources'][language]}\n{sources}")
     reviewed = labels["reviewed"][language].format(
         date=format_date(entry.reviewed, language, texts)

@@ -35,6 +35,7 @@ MAX_ANSWER = 1500
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 RUSSIAN_ONLY_LETTERS = re.compile(r"[ыэъё]", re.IGNORECASE)
+LANGUAGE_ROOT = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
 
 
 class Trilingual(BaseModel):
@@ -63,9 +64,23 @@ class Heldout(BaseModel):
 
 
 class Source(BaseModel):
+    """An official page; `seen` is the date an editor saw it say what the answer says."""
+
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=2)
     url: HttpUrl
+    seen: dt.date | None = None
+    review: Literal["homepage", "unconfirmed"] | None = None  # not yet confirmed from the page
+    languages: list[Language] | None = None  # shown only to these readers (an English page)
+
+    def shown_in(self, language: Language) -> bool:
+        return self.languages is None or language in self.languages
+
+    @property
+    def is_homepage(self) -> bool:
+        """The site's front page, or its front page in one language (ind.nl/en)."""
+        path = (self.url.path or "").strip("/")
+        return not self.url.query and (path == "" or LANGUAGE_ROOT.match(path) is not None)
 
     @field_validator("url")
     @classmethod
@@ -137,6 +152,10 @@ class KnowledgeBase:
     def in_topic(self, topic: str) -> list[Entry]:
         return [entry for entry in self.entries if entry.topic == topic]
 
+    def sources_for_review(self) -> list[Source]:
+        """Sources marked for review: a homepage, or a deep link nobody has confirmed yet."""
+        return [source for entry in self.entries for source in entry.sources if source.review]
+
 
 class KnowledgeBaseError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
@@ -184,6 +203,22 @@ def _content_problems(path: Path, entry: Entry) -> Iterable[Problem]:
                 )
     if entry.reviewed > dt.date.today():
         yield Problem(path, "reviewed", f"{entry.reviewed} is in the future")
+    for number, source in enumerate(entry.sources):
+        field = f"sources.{number}"
+        if source.is_homepage and source.review != "homepage":
+            yield Problem(
+                path,
+                field,
+                f"{source.url} is a homepage: link the page itself, or mark it "
+                "'review: homepage' until someone finds it",
+            )
+        if not source.is_homepage and source.review == "homepage":
+            yield Problem(path, field, f"{source.url} is not a homepage: remove 'review: homepage'")
+        if source.seen is not None and source.seen > dt.date.today():
+            yield Problem(path, field, f"seen {source.seen} is in the future")
+    for language in LANGUAGES:
+        if not any(source.shown_in(language) for source in entry.sources):
+            yield Problem(path, "sources", f"no source is shown in {language}")
 
 
 def load_entry(path: Path) -> tuple[Entry | None, list[Problem]]:
@@ -216,6 +251,12 @@ def load_knowledge_base(root: Path) -> KnowledgeBase:
         if entry is not None:
             entries.append(entry)
     problems.extend(_cross_entry_problems(root, entries))
+    glossary_path = root / "glossary.yml"
+    if glossary_path.exists():
+        from bot.faq.glossary import glossary_problems, load_glossary
+
+        located = [(root / entry.topic / f"{entry.id}.yml", entry) for entry in entries]
+        problems.extend(glossary_problems(load_glossary(glossary_path), located))
     if problems:
         raise KnowledgeBaseError(problems)
     return KnowledgeBase(entries=tuple(entries))
