@@ -59,7 +59,6 @@ from bot.channels.telegram_staff import (
     AnswerDelivery,
     StaffDesk,
     TelegramAddresses,
-    Translator,
     load_staff_texts,
 )
 from bot.config import Settings
@@ -70,6 +69,7 @@ from bot.escalation.outbox import Context, Finish, RetryLater
 from bot.language import SUPPORTED, Language
 from bot.pseudonym import Pseudonymizer, load_or_create_key
 from bot.rasa_client import RasaUnavailable
+from bot.translation import Translator
 
 log = logging.getLogger("wegwijs.telegram")
 

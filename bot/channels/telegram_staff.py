@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -55,8 +55,8 @@ from bot.escalation import tickets
 from bot.escalation.delivery import answer_messages, mark_delivered, ticket_language
 from bot.escalation.outbox import Context, Finish, PermanentFailure, RetryLater
 from bot.escalation.tickets import TicketError, TicketStateError, display_code, excerpt_from_json
-from bot.language import Language
 from bot.texts import Texts
+from bot.translation import AUTO, NoTranslator, TranslationFailed, Translator
 
 log = logging.getLogger("wegwijs.telegram.staff")
 
@@ -145,23 +145,6 @@ def same_staff(first: str | None, second: str | None) -> bool:
     if a and b:
         return a["id"] == b["id"]
     return bool(first) and first == second
-
-
-# --- the seam for machine translation -------------------------------------------------------
-
-
-class Translator(Protocol):
-    """Turns what staff wrote (Dutch or English) into the newcomer's language. Called before
-    the answer is stored, so what is stored is what the newcomer reads."""
-
-    async def for_newcomer(self, text: str, *, language: Language) -> str: ...
-
-
-class NoTranslation:
-    """Today's translator: staff's words reach the newcomer unchanged (out of scope, issue 4)."""
-
-    async def for_newcomer(self, text: str, *, language: Language) -> str:
-        return text
 
 
 # --- where a newcomer's answer goes ---------------------------------------------------------
@@ -397,7 +380,7 @@ class StaffDesk:
         self._chats = staff_chat_ids
         self._tz = ZoneInfo(timezone)
         self._bot = bot
-        self._translator: Translator = translator or NoTranslation()
+        self._translator: Translator = translator or NoTranslator()
         # Set by whoever runs the outbox in this process: look for the new job at once.
         self.wake_outbox: Callable[[], None] = lambda: None
 
@@ -694,9 +677,14 @@ class StaffDesk:
             return "ticket_closed", {"code": shown}, ticket
         if not text.strip():
             return "empty_answer", {}, None
-        translated = await self._translator.for_newcomer(
-            text.strip(), language=ticket_language(ticket)
-        )
+        try:  # staff write nl or en; the newcomer reads their own language
+            translation = await self._translator.translate(
+                text.strip(), source=AUTO, target=ticket_language(ticket)
+            )
+            translated = translation.text
+        except TranslationFailed as error:
+            log.warning("Telegram staff: an answer goes as written (%s)", error)
+            translated = text.strip()
         try:
             async with self._sessions.begin() as session:
                 ticket = await tickets.answer(
