@@ -29,7 +29,7 @@ _STREET_WORDS: Final = (
     "ring|steeg|passage|dam|plantsoen|wal|erf|veld|promenade|allee|zijde|poort|burg|haven"
 )
 _POSTCODE: Final = r"[1-9]\d{3}\s?(?!SA|SD|SS)[A-Z]{2}\b"
-_PLACE: Final = r"(?:\s+[A-Z][a-zà-ÿ'-]+(?:[- ](?:aan|op|de|den)?\s?[A-Z][a-zà-ÿ'-]+)?)"
+_PLACE: Final = r"(?:\s+[A-Z][a-zà-ÿ']+(?:-[A-Z][a-zà-ÿ']+)?)"
 _PARTICLES: Final = r"(?:(?i:van|de|der|den|ter|ten|te|het|'t|von|di|da|el|al)\s+)"
 _LATIN_NAME: Final = (
     rf"(?:[A-Z]\.\s?)*{_PARTICLES}*[A-Z][a-zà-ÿ'-]+(?:\s+{_PARTICLES}*[A-Z][a-zà-ÿ'-]+){{0,2}}"
@@ -50,7 +50,7 @@ _PATTERNS: Final[tuple[re.Pattern[str], ...]] = (
     ),
     # a Dutch street address: street, house number (and addition), then postcode and place
     re.compile(
-        rf"\b(?:[A-Z][\w'-]*\s){{0,2}}[A-Z][a-zà-ÿ'-]*(?i:{_STREET_WORDS})\s\d{{1,5}}"
+        rf"\b(?:[A-Z][\w'-]*\s){{0,2}}(?=[A-Z])[\w'-]*?(?i:{_STREET_WORDS})\s\d{{1,5}}"
         rf"(?:\s?[a-zA-Z]\b|[-\s]\d{{1,4}}\b)?(?:,?\s+{_POSTCODE}{_PLACE}?)?"
     ),
     re.compile(rf"\b{_POSTCODE}{_PLACE}?"),
