@@ -69,7 +69,7 @@ from bot.escalation.outbox import Context, Finish, RetryLater
 from bot.language import SUPPORTED, Language
 from bot.pseudonym import Pseudonymizer, load_or_create_key
 from bot.rasa_client import RasaUnavailable
-from bot.translation import Translator
+from bot.translation import Translator, translator_from_settings
 
 log = logging.getLogger("wegwijs.telegram")
 
@@ -519,7 +519,7 @@ class TelegramRuntime:
             staff_chat_ids=settings.staff_chat_ids,
             timezone=settings.timezone,
             bot=self._bot,
-            translator=translator,
+            translator=translator or translator_from_settings(settings),
         )
         self._delivery = AnswerDelivery(
             sessions=sessions,

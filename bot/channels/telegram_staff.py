@@ -56,7 +56,8 @@ from bot.escalation.delivery import answer_messages, mark_delivered, ticket_lang
 from bot.escalation.outbox import Context, Finish, PermanentFailure, RetryLater
 from bot.escalation.tickets import TicketError, TicketStateError, display_code, excerpt_from_json
 from bot.texts import Texts
-from bot.translation import AUTO, NoTranslator, TranslationFailed, Translator
+from bot.translation import NoTranslator, Translation, Translator
+from bot.translation.staff import answer_for_newcomer, question_for_staff
 
 log = logging.getLogger("wegwijs.telegram.staff")
 
@@ -397,7 +398,13 @@ class StaffDesk:
         elif context.job.kind == "notify_undelivered":
             text = self.undelivered_text(ticket)
         else:
-            text = self.ticket_text(ticket, now=utcnow())
+            translation = await question_for_staff(
+                self._translator,
+                ticket.question,
+                source=ticket.language,
+                target=self._staff.language,
+            )
+            text = self.ticket_text(ticket, now=utcnow(), translation=translation)
         markup = self.keyboard(ticket)
         failures: list[RetryLater] = []
         for chat_id in sorted(self._chats - posted):
@@ -443,7 +450,9 @@ class StaffDesk:
         async with self._sessions() as session:
             return set(await session.scalars(query))
 
-    def ticket_text(self, ticket: Ticket, *, now: dt.datetime) -> str:
+    def ticket_text(
+        self, ticket: Ticket, *, now: dt.datetime, translation: Translation | None = None
+    ) -> str:
         """The post of a new ticket, under Telegram's limit: the oldest lines of the excerpt
         give way first, then the question is cut."""
         created = as_utc(ticket.created_at)
@@ -452,6 +461,13 @@ class StaffDesk:
             for line in excerpt_from_json(ticket.excerpt)
         ]
         question = ticket.question.strip()
+        if translation is not None:
+            question = self._staff.text(
+                "question_translated",
+                translation=translation.text.strip(),
+                language=self._staff.language_name(ticket.language),
+                original=question,
+            )
         while True:
             text = self._staff.text(
                 "new_ticket",
@@ -650,7 +666,7 @@ class StaffDesk:
             await self._say(context.bot, chat.id, "try_again", reply_to=say)
             return
         key, values, ticket = outcome
-        if key == "answer_saved":
+        if key.startswith("answer_saved"):
             self.wake_outbox()
         await self._say(context.bot, chat.id, key, reply_to=say, **values)
         if ticket is not None:
@@ -677,14 +693,10 @@ class StaffDesk:
             return "ticket_closed", {"code": shown}, ticket
         if not text.strip():
             return "empty_answer", {}, None
-        try:  # staff write nl or en; the newcomer reads their own language
-            translation = await self._translator.translate(
-                text.strip(), source=AUTO, target=ticket_language(ticket)
-            )
-            translated = translation.text
-        except TranslationFailed as error:
-            log.warning("Telegram staff: an answer goes as written (%s)", error)
-            translated = text.strip()
+        newcomer = await answer_for_newcomer(
+            self._translator, text, language=ticket_language(ticket), texts=self._texts
+        )
+        translated = newcomer.text
         try:
             async with self._sessions.begin() as session:
                 ticket = await tickets.answer(
@@ -709,6 +721,10 @@ class StaffDesk:
             "language": self._staff.language_name(ticket.language),
             "channel": self._staff.channel_name(ticket.channel),
         }
+        if newcomer.failure is not None:
+            return "answer_saved_untranslated", values, ticket
+        if newcomer.machine_translated:
+            return "answer_saved_translated", {**values, "translation": translated}, ticket
         return "answer_saved", values, ticket
 
     async def on_chat_id(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
