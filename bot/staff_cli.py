@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.db.models import Ticket
+    from bot.translation import Translation
+    from bot.translation.staff import NewcomerAnswer
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -340,11 +342,42 @@ def _show(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> in
         return await _find(session, args.code, texts)
 
     ticket = _with_session(settings, work)
-    print(format_ticket(ticket, texts, zone=_zone(settings), now=_now()))
+    translation = asyncio.run(_question_translation(settings, ticket, texts))
+    translates = bool(settings.translation_url.strip())
+    print(
+        format_ticket(
+            ticket,
+            texts,
+            zone=_zone(settings),
+            now=_now(),
+            translation=translation,
+            translated_answers=translates,
+        )
+    )
     return EXIT_OK
 
 
-def format_ticket(ticket: Ticket, texts: StaffTexts, *, zone: ZoneInfo, now: dt.datetime) -> str:
+async def _question_translation(
+    settings: Settings, ticket: Ticket, texts: StaffTexts
+) -> Translation | None:
+    from bot.translation import translator_from_settings
+    from bot.translation.staff import question_for_staff
+
+    translator = translator_from_settings(settings)
+    return await question_for_staff(
+        translator, ticket.question, source=ticket.language, target=texts.language
+    )
+
+
+def format_ticket(
+    ticket: Ticket,
+    texts: StaffTexts,
+    *,
+    zone: ZoneInfo,
+    now: dt.datetime,
+    translation: Translation | None = None,
+    translated_answers: bool = False,
+) -> str:
     """Everything staff need to answer: the language first, then the question and context."""
     from bot.escalation.tickets import display_code, excerpt_from_json
 
@@ -356,7 +389,11 @@ def format_ticket(ticket: Ticket, texts: StaffTexts, *, zone: ZoneInfo, now: dt.
     fields: list[tuple[str, str]] = [
         (
             texts("field_language"),
-            texts("language_note", name=language_name, code=ticket.language),
+            texts(
+                "language_note_translated" if translated_answers else "language_note",
+                name=language_name,
+                code=ticket.language,
+            ),
         ),
         (texts("field_channel"), texts.section("channels", ticket.channel)),
         (texts("field_topic"), ticket.topic or "-"),
@@ -394,6 +431,8 @@ def format_ticket(ticket: Ticket, texts: StaffTexts, *, zone: ZoneInfo, now: dt.
     width = max(len(label) for label, _ in fields) + 1
     lines = [title, "=" * len(title)]
     lines += [f"{(label + ':').ljust(width)} {value}" for label, value in fields]
+    if translation is not None:
+        lines += ["", texts("section_question_translated") + ":", _indent(translation.text)]
     lines += ["", texts("section_question") + ":", _indent(ticket.question)]
     lines += ["", texts("section_excerpt") + ":"]
     excerpt = excerpt_from_json(ticket.excerpt)
@@ -479,7 +518,8 @@ def _answer(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> 
         return ticket
 
     ticket = _with_session(settings, check)
-    text = _answer_text(args, ticket, texts)
+    newcomer = asyncio.run(_newcomer_answer(settings, ticket, _answer_text(args, ticket, texts)))
+    text = newcomer.text
 
     async def store(session: AsyncSession) -> Ticket:
         current = await _find(session, ticket.code, texts)
@@ -496,7 +536,25 @@ def _answer(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> 
             language=texts.section("languages", answered.language),
         )
     )
+    if newcomer.failure is not None:
+        print(texts("answer_not_translated"))
+    elif newcomer.machine_translated:
+        print(texts("answer_translated") + "\n" + _indent(newcomer.text))
     return EXIT_OK
+
+
+async def _newcomer_answer(settings: Settings, ticket: Ticket, text: str) -> NewcomerAnswer:
+    from bot.escalation.delivery import ticket_language
+    from bot.texts import load_texts
+    from bot.translation import translator_from_settings
+    from bot.translation.staff import answer_for_newcomer
+
+    return await answer_for_newcomer(
+        translator_from_settings(settings),
+        text,
+        language=ticket_language(ticket),
+        texts=load_texts(settings.project_root),
+    )
 
 
 async def _apply(change: Awaitable[T], ticket: Ticket, texts: StaffTexts) -> T:
