@@ -77,6 +77,7 @@ _PATTERNS: Final[tuple[re.Pattern[str], ...]] = (
     re.compile(r"\b[A-Z]{2,}(?:-[A-Z]{2,})*\b"),
     re.compile(r"\b[A-Za-z]+[a-z][A-Z][A-Za-z]*\b"),
 )
+_TERMS_BEFORE: Final = 6  # the listed terms run after the addresses, before the phones
 _PHONE_PATTERNS: Final = frozenset({6, 7})
 # The line after a closing greeting is a name (a signature).
 _SIGNATURE: Final = re.compile(
@@ -117,10 +118,11 @@ def _spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
 
     for match in _SIGNATURE.finditer(text):
         take([(match.start("name"), match.end("name"))])
-    for term in sorted({t for t in terms if t.strip()}, key=len, reverse=True):
-        pattern = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")
-        take((m.start(), m.end()) for m in pattern.finditer(text))
     for index, pattern in enumerate(_PATTERNS):
+        if index == _TERMS_BEFORE:  # addresses and links first: a term may be part of one
+            for term in sorted({t for t in terms if t.strip()}, key=len, reverse=True):
+                listed = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")
+                take((m.start(), m.end()) for m in listed.finditer(text))
         group = "part" if "part" in pattern.groupindex else 0
         matches = [(m.start(group), m.end(group)) for m in pattern.finditer(text)]
         if index in _PHONE_PATTERNS:
