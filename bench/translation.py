@@ -45,7 +45,7 @@ def protection(cases: dict[str, list[str]], terms: tuple[str, ...]) -> None:
         print(f"protect {direction}: {len(texts)} texts, {parts} parts protected, {_ms(times)}")
 
 
-async def engine(cases: dict[str, list[str]], url: str, out: Path | None) -> None:
+async def engine(cases: dict[str, list[str]], url: str) -> dict[str, list[dict[str, str]]]:
     client = LibreTranslate(url=url, timeout_seconds=60, terms=load_terms(PROJECT_ROOT))
     outputs: dict[str, list[dict[str, str]]] = {}
     for direction, texts in cases.items():
@@ -63,8 +63,7 @@ async def engine(cases: dict[str, list[str]], url: str, out: Path | None) -> Non
             times.append(time.perf_counter() - start)
             outputs.setdefault(direction, []).append({"source": text, "output": translated})
         print(f"engine {direction}: {len(texts)} texts, {failed} failed, {_ms(times)}")
-    if out is not None:
-        out.write_text(yaml.safe_dump(outputs, allow_unicode=True, width=100), encoding="utf-8")
+    return outputs
 
 
 def main() -> None:
@@ -76,7 +75,10 @@ def main() -> None:
     print(f"{sum(len(v) for v in cases.values())} texts in {CASES.relative_to(PROJECT_ROOT)}")
     protection(cases, load_terms(PROJECT_ROOT))
     if args.url:
-        asyncio.run(engine(cases, args.url, args.out))
+        outputs = asyncio.run(engine(cases, args.url))
+        if args.out is not None:
+            dumped = yaml.safe_dump(outputs, allow_unicode=True, width=100)
+            args.out.write_text(dumped, encoding="utf-8")
 
 
 if __name__ == "__main__":
