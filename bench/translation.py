@@ -70,10 +70,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", help="a running LibreTranslate server")
     parser.add_argument("--out", type=Path, help="where to write the engine's outputs (YAML)")
+    parser.add_argument(
+        "--fake",
+        action="store_true",
+        help="our client's own cost: the same calls to tests/fake_libretranslate.py, which "
+        "does not translate",
+    )
     args = parser.parse_args()
     cases = yaml.safe_load(CASES.read_text(encoding="utf-8"))
     print(f"{sum(len(v) for v in cases.values())} texts in {CASES.relative_to(PROJECT_ROOT)}")
     protection(cases, load_terms(PROJECT_ROOT))
+    if args.fake:
+        from tests.fake_libretranslate import running_fake
+
+        with running_fake() as fake:
+            asyncio.run(engine(cases, fake.url))
     if args.url:
         outputs = asyncio.run(engine(cases, args.url))
         if args.out is not None:
