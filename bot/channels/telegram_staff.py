@@ -490,6 +490,11 @@ class StaffDesk:
                 ),
                 question=question,
                 excerpt="\n".join(lines) or self._staff.text("excerpt_empty"),
+                answer_note=self._staff.text(
+                    "answer_machine_translated"
+                    if self._translator.configured
+                    else "answer_as_written"
+                ),
             )
             if _utf16(text) <= MESSAGE_LIMIT:
                 return text

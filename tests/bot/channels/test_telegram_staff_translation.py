@@ -94,6 +94,7 @@ async def test_staff_read_the_question_in_dutch_with_the_original(
         "Vraag:\n<nl> Mijn орендодавець каже, що я маю виїхати наступного тижня. Що мені робити?"
         "\n\n(Computervertaling. Wat de nieuwkomer schreef, 🇺🇦 Oekraïens / Ukrainian:)\n" + QUESTION
     ) in post["text"]
+    assert "Een computer vertaalt je antwoord in de taal van de nieuwkomer" in post["text"]
     assert engine.state.requests[0]["source"] == "uk"
     assert engine.state.requests[0]["target"] == "nl"
 
