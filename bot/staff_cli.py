@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
     from bot.db.models import Ticket
     from bot.translation import Translation
-    from bot.translation.staff import NewcomerAnswer
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -342,7 +341,13 @@ def _show(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> in
         return await _find(session, args.code, texts)
 
     ticket = _with_session(settings, work)
-    translation = asyncio.run(_question_translation(settings, ticket, texts))
+    from bot.translation.staff import question_with_settings
+
+    translation = asyncio.run(
+        question_with_settings(
+            settings, ticket.question, source=ticket.language, target=texts.language
+        )
+    )
     translates = bool(settings.translation_url.strip())
     print(
         format_ticket(
@@ -355,18 +360,6 @@ def _show(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> in
         )
     )
     return EXIT_OK
-
-
-async def _question_translation(
-    settings: Settings, ticket: Ticket, texts: StaffTexts
-) -> Translation | None:
-    from bot.translation import translator_from_settings
-    from bot.translation.staff import question_for_staff
-
-    translator = translator_from_settings(settings)
-    return await question_for_staff(
-        translator, ticket.question, source=ticket.language, target=texts.language
-    )
 
 
 def format_ticket(
@@ -518,7 +511,11 @@ def _answer(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> 
         return ticket
 
     ticket = _with_session(settings, check)
-    newcomer = asyncio.run(_newcomer_answer(settings, ticket, _answer_text(args, ticket, texts)))
+    from bot.escalation.delivery import ticket_language
+    from bot.translation.staff import answer_with_settings
+
+    text = _answer_text(args, ticket, texts)
+    newcomer = asyncio.run(answer_with_settings(settings, text, language=ticket_language(ticket)))
     text = newcomer.text
 
     async def store(session: AsyncSession) -> Ticket:
@@ -541,20 +538,6 @@ def _answer(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> 
     elif newcomer.machine_translated:
         print(texts("answer_translated") + "\n" + _indent(newcomer.text))
     return EXIT_OK
-
-
-async def _newcomer_answer(settings: Settings, ticket: Ticket, text: str) -> NewcomerAnswer:
-    from bot.escalation.delivery import ticket_language
-    from bot.texts import load_texts
-    from bot.translation import translator_from_settings
-    from bot.translation.staff import answer_for_newcomer
-
-    return await answer_for_newcomer(
-        translator_from_settings(settings),
-        text,
-        language=ticket_language(ticket),
-        texts=load_texts(settings.project_root),
-    )
 
 
 async def _apply(change: Awaitable[T], ticket: Ticket, texts: StaffTexts) -> T:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.config import Settings
 from bot.language import Language
-from bot.texts import Texts
+from bot.texts import Texts, load_texts
 from bot.translation.base import AUTO, Translation, TranslationFailed, Translator
+from bot.translation.factory import translator_from_settings
 
 log = logging.getLogger("wegwijs.translation")
 
@@ -83,3 +85,20 @@ async def answer_for_newcomer(
         source_language=translation.source,
         machine_translated=True,
     )
+
+
+async def question_with_settings(
+    settings: Settings, text: str, *, source: str, target: str
+) -> Translation | None:
+    """question_for_staff with the translator of the settings (the staff CLI)."""
+    translator = translator_from_settings(settings)
+    return await question_for_staff(translator, text, source=source, target=target)
+
+
+async def answer_with_settings(
+    settings: Settings, text: str, *, language: Language
+) -> NewcomerAnswer:
+    """answer_for_newcomer with the translator and texts of the settings (the staff CLI)."""
+    translator = translator_from_settings(settings)
+    texts = load_texts(settings.project_root)
+    return await answer_for_newcomer(translator, text, language=language, texts=texts)
