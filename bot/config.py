@@ -80,6 +80,14 @@ class Settings(BaseSettings):
     # The language of what staff see (tickets, notifications, the staff CLI): nl or en.
     staff_language: Literal["nl", "en"] = Field(default="nl", alias="STAFF_LANGUAGE")
 
+    # Machine translation for staff (bot/translation/): a self-hosted LibreTranslate server.
+    # Empty URL: no translation, staff see what the newcomer wrote and answers go as written.
+    translation_url: str = Field(default="", alias="TRANSLATION_URL")
+    translation_api_key: SecretStr | None = Field(default=None, alias="TRANSLATION_API_KEY")
+    translation_timeout_seconds: float = Field(
+        default=15.0, gt=0, alias="TRANSLATION_TIMEOUT_SECONDS"
+    )
+
     # Escalation: when staff answer. Office hours per weekday ("mon-thu 09:00-17:00;
     # fri 09:00-12:00"), in TIMEZONE; Dutch public holidays are skipped. The expected answer
     # time is TICKET_ANSWER_HOURS of office time from now, plus TICKET_MINUTES_PER_WAITING for

@@ -11,6 +11,7 @@ says what to do next), 2 the database could not be used.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import os
 import sys
@@ -32,6 +33,7 @@ from bot.staff_cli.views import (
     explain,
     format_table,
     format_ticket,
+    indent,
     parse_age,
     printable,
     refusal,
@@ -204,7 +206,23 @@ def _show(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> in
         return await _find(session, args.code, texts)
 
     ticket = _with_session(settings, work)
-    print(format_ticket(ticket, texts, zone=_zone(settings), now=_now()))
+    from bot.translation.staff import question_with_settings
+
+    translation = asyncio.run(
+        question_with_settings(
+            settings, ticket.question, source=ticket.language, target=texts.language
+        )
+    )
+    print(
+        format_ticket(
+            ticket,
+            texts,
+            zone=_zone(settings),
+            now=_now(),
+            translation=translation,
+            translated_answers=bool(settings.translation_url.strip()),
+        )
+    )
     return EXIT_OK
 
 
@@ -291,6 +309,11 @@ def _answer(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> 
 
     ticket = _with_session(settings, check)
     text = answer_text(args, ticket, texts)
+    from bot.escalation.delivery import ticket_language
+    from bot.translation.staff import answer_with_settings
+
+    newcomer = asyncio.run(answer_with_settings(settings, text, language=ticket_language(ticket)))
+    text = newcomer.text
 
     async def store(session: AsyncSession) -> Ticket:
         current = await _find(session, ticket.code, texts)
@@ -308,6 +331,10 @@ def _answer(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> 
             language=texts.section("languages", answered.language),
         )
     )
+    if newcomer.failure is not None:
+        print(texts("answer_not_translated"))
+    elif newcomer.machine_translated:
+        print(texts("answer_translated") + "\n" + indent(newcomer.text))
     return EXIT_OK
 
 

@@ -15,6 +15,7 @@ from bot.db.models import as_utc
 
 if TYPE_CHECKING:
     from bot.db.models import Ticket
+    from bot.translation import Translation
 
 from bot.staff_cli.texts import Refused, StaffTexts
 
@@ -118,7 +119,15 @@ def format_table(found: Sequence[Ticket], texts: StaffTexts, *, now: dt.datetime
     return "\n".join(lines)
 
 
-def format_ticket(ticket: Ticket, texts: StaffTexts, *, zone: ZoneInfo, now: dt.datetime) -> str:
+def format_ticket(
+    ticket: Ticket,
+    texts: StaffTexts,
+    *,
+    zone: ZoneInfo,
+    now: dt.datetime,
+    translation: Translation | None = None,
+    translated_answers: bool = False,
+) -> str:
     """Everything staff need to answer: the language first, then the question and context."""
     from bot.escalation.tickets import display_code, excerpt_from_json
 
@@ -130,7 +139,11 @@ def format_ticket(ticket: Ticket, texts: StaffTexts, *, zone: ZoneInfo, now: dt.
     fields: list[tuple[str, str]] = [
         (
             texts("field_language"),
-            texts("language_note", name=language_name, code=ticket.language),
+            texts(
+                "language_note_translated" if translated_answers else "language_note",
+                name=language_name,
+                code=ticket.language,
+            ),
         ),
         (texts("field_channel"), texts.section("channels", ticket.channel)),
         (texts("field_topic"), ticket.topic or "-"),
@@ -170,6 +183,8 @@ def format_ticket(ticket: Ticket, texts: StaffTexts, *, zone: ZoneInfo, now: dt.
     width = max(len(label) for label, _ in fields) + 1
     lines = [title, "=" * len(title)]
     lines += [f"{(label + ':').ljust(width)} {value}" for label, value in fields]
+    if translation is not None:
+        lines += ["", texts("section_question_translated") + ":", indent(translation.text)]
     lines += ["", texts("section_question") + ":", indent(ticket.question)]
     lines += ["", texts("section_excerpt") + ":"]
     excerpt = excerpt_from_json(ticket.excerpt)

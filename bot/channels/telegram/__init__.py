@@ -24,5 +24,4 @@ Telegram outage delays them and loses nothing.
     delivery.py     a staff answer delivered to the newcomer
     staff_posts.py  tickets posted in the staff group(s)
     staff_replies.py  buttons, replies and /chatid in the staff group
-    translation.py  the seam for machine translation of staff answers
 """

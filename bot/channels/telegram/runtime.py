@@ -24,7 +24,6 @@ from bot.channels.telegram.newcomer import TelegramApp, TelegramHandlers, build_
 from bot.channels.telegram.split import split_message
 from bot.channels.telegram.staff_replies import StaffDesk
 from bot.channels.telegram.texts import TelegramTexts, load_staff_texts, load_telegram_texts
-from bot.channels.telegram.translation import Translator
 from bot.channels.telegram.webhook import SECRET_PATTERN, WEBHOOK_PATH
 from bot.config import Settings
 from bot.conversation import ConversationService
@@ -33,6 +32,7 @@ from bot.db.models import Ticket
 from bot.escalation.outbox import Context, Finish, RetryLater
 from bot.language import Language
 from bot.pseudonym import Pseudonymizer, load_or_create_key
+from bot.translation import Translator, translator_from_settings
 
 log = logging.getLogger("wegwijs.telegram")
 
@@ -72,7 +72,7 @@ class TelegramRuntime:
             staff_chat_ids=settings.staff_chat_ids,
             timezone=settings.timezone,
             bot=self._bot,
-            translator=translator,
+            translator=translator or translator_from_settings(settings),
         )
         self._delivery = AnswerDelivery(
             sessions=sessions,

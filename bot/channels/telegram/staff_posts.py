@@ -24,12 +24,13 @@ from telegram.error import (
 from bot.channels.telegram.sending import BotProvider, cut, retry_for, send_plain
 from bot.channels.telegram.split import utf16_length
 from bot.channels.telegram.texts import StaffTexts
-from bot.channels.telegram.translation import NoTranslation, Translator
 from bot.db.models import OutboxJob, StaffPost, Ticket, as_utc, utcnow
 from bot.escalation.desk import staff_name
 from bot.escalation.outbox import Context, Finish, RetryLater
 from bot.escalation.tickets import display_code, excerpt_from_json
 from bot.texts import Texts
+from bot.translation import NoTranslator, Translation, Translator
+from bot.translation.staff import question_for_staff
 
 log = logging.getLogger("wegwijs.telegram.staff")
 
@@ -62,7 +63,7 @@ class StaffPosts:
         self._chats = staff_chat_ids
         self._tz = ZoneInfo(timezone)
         self._bot = bot
-        self._translator: Translator = translator or NoTranslation()
+        self._translator: Translator = translator or NoTranslator()
         # Set by whoever runs the outbox in this process: look for the new job at once.
         self.wake_outbox: Callable[[], None] = lambda: None
 
@@ -79,7 +80,13 @@ class StaffPosts:
         elif context.job.kind == "notify_undelivered":
             text = self.undelivered_text(ticket)
         else:
-            text = self.ticket_text(ticket, now=utcnow())
+            translation = await question_for_staff(
+                self._translator,
+                ticket.question,
+                source=ticket.language,
+                target=self._staff.language,
+            )
+            text = self.ticket_text(ticket, now=utcnow(), translation=translation)
         markup = self.keyboard(ticket)
         failures: list[RetryLater] = []
         for chat_id in sorted(self._chats - posted):
@@ -125,7 +132,9 @@ class StaffPosts:
         async with self._sessions() as session:
             return set(await session.scalars(query))
 
-    def ticket_text(self, ticket: Ticket, *, now: dt.datetime) -> str:
+    def ticket_text(
+        self, ticket: Ticket, *, now: dt.datetime, translation: Translation | None = None
+    ) -> str:
         """The post of a new ticket, under Telegram's limit: the oldest lines of the excerpt
         give way first, then the question is cut."""
         created = as_utc(ticket.created_at)
@@ -134,6 +143,13 @@ class StaffPosts:
             for line in excerpt_from_json(ticket.excerpt)
         ]
         question = ticket.question.strip()
+        if translation is not None:
+            question = self._staff.text(
+                "question_translated",
+                translation=translation.text.strip(),
+                language=self._staff.language_name(ticket.language),
+                original=question,
+            )
         while True:
             text = self._staff.text(
                 "new_ticket",
@@ -156,6 +172,11 @@ class StaffPosts:
                 ),
                 question=question,
                 excerpt="\n".join(lines) or self._staff.text("excerpt_empty"),
+                answer_note=self._staff.text(
+                    "answer_machine_translated"
+                    if self._translator.configured
+                    else "answer_as_written"
+                ),
             )
             if utf16_length(text) <= MESSAGE_LIMIT:
                 return text

@@ -28,6 +28,7 @@ from bot.escalation import desk
 from bot.escalation.delivery import ticket_language
 from bot.escalation.desk import staff_name
 from bot.escalation.tickets import display_code
+from bot.translation.staff import answer_for_newcomer
 
 log = logging.getLogger("wegwijs.telegram.staff")
 
@@ -158,7 +159,7 @@ class StaffDesk(StaffPosts):
             await self._say(context.bot, chat.id, "try_again", reply_to=say)
             return
         key, values, ticket = outcome
-        if key == "answer_saved":
+        if key.startswith("answer_saved"):
             self.wake_outbox()
         await self._say(context.bot, chat.id, key, reply_to=say, **values)
         if ticket is not None:
@@ -181,15 +182,15 @@ class StaffDesk(StaffPosts):
             desk.check(ticket, "answer", staff=staff, force=True)
             if not text.strip():
                 raise desk.EmptyAnswer(ticket)
-            translated = await self._translator.for_newcomer(
-                text.strip(), language=ticket_language(ticket)
+            newcomer = await answer_for_newcomer(
+                self._translator, text, language=ticket_language(ticket), texts=self._texts
             )
         except desk.Refusal as refusal:
             return self._answer_refused(refusal)
         async with self._sessions.begin() as session:
             try:
                 ticket = await desk.answer(
-                    session, ticket_id=ticket.id, staff=staff, text=translated, force=True
+                    session, ticket_id=ticket.id, staff=staff, text=newcomer.text, force=True
                 )
             except desk.Refusal as refusal:  # a colleague was quicker
                 return self._answer_refused(refusal)
@@ -200,6 +201,10 @@ class StaffDesk(StaffPosts):
             "language": self._staff.language_name(ticket.language),
             "channel": self._staff.channel_name(ticket.channel),
         }
+        if newcomer.failure is not None:
+            return "answer_saved_untranslated", values, ticket
+        if newcomer.machine_translated:
+            return "answer_saved_translated", {**values, "translation": newcomer.text}, ticket
         return "answer_saved", values, ticket
 
     def _answer_refused(self, refusal: desk.Refusal) -> tuple[str, dict[str, str], Ticket | None]:
