@@ -167,3 +167,46 @@ async def accept_invite(
     user.password_hash = hash_password(password)
     found.used_at = utcnow()
     return user
+
+
+async def all_users(session: AsyncSession) -> list[StaffUser]:
+    return list(await session.scalars(select(StaffUser).order_by(StaffUser.name)))
+
+
+async def user_by_id(session: AsyncSession, *, user_id: int) -> StaffUser:
+    user = await session.get(StaffUser, user_id)
+    if user is None:
+        raise AccountError("user_missing")
+    return user
+
+
+async def set_roles(
+    session: AsyncSession, *, user_id: int, roles: Iterable[Role | str], by: int
+) -> tuple[str, str]:
+    """Gives `user_id` exactly `roles`; an admin cannot take admin away from themselves
+    (so there is always one). Returns the roles before and after."""
+    user = await user_by_id(session, user_id=user_id)
+    after = store_roles(roles)
+    if user_id == by and Role.admin.value not in after.split(","):
+        raise AccountError("own_admin")
+    before, user.roles = user.roles, after
+    return before, after
+
+
+async def set_active(session: AsyncSession, *, user_id: int, active: bool, by: int) -> StaffUser:
+    """(De)activates an account; a deactivated one is signed out everywhere."""
+    from bot.staff.sessions import end_sessions_of
+
+    if user_id == by and not active:
+        raise AccountError("own_account")
+    user = await user_by_id(session, user_id=user_id)
+    user.active = active
+    if not active:
+        await end_sessions_of(session, user_id=user_id)
+    return user
+
+
+async def set_language(session: AsyncSession, *, user_id: int, language: str) -> None:
+    if language not in ("nl", "en"):
+        raise AccountError("invalid_account")
+    (await user_by_id(session, user_id=user_id)).language = language
