@@ -8,8 +8,9 @@ import datetime as dt
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +54,11 @@ def staff_settings(var_dir: Path, **values: Any) -> Settings:
     return Settings(**{"WEGWIJS_VAR_DIR": var_dir, "STAFF_COOKIE_SECURE": False, **values})
 
 
-def staff_app(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> FastAPI:
+def staff_app(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, *, lifespan: Any = None
+) -> FastAPI:
     """Only the workspace, on `sessions` (the gateway's lifespan puts them on app.state)."""
-    app = FastAPI()
+    app = FastAPI(lifespan=lifespan)
     app.state.sessions = sessions
     include_staff(app, settings)
     return app
@@ -96,7 +99,9 @@ def serving(app: FastAPI) -> Iterator[str]:
     """Runs `app` with uvicorn in a thread on a free port; yields its base URL."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="auto", ws="none"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -129,3 +134,62 @@ async def shift_times(
         rows: list[Any] = list(await session.scalars(select(model)))
         for row in rows:
             setattr(row, column, as_utc(getattr(row, column)) + by)
+
+
+class StaffSite:
+    """The workspace served by uvicorn on 127.0.0.1 over its own migrated SQLite database,
+    for a real browser. Accounts are added from the test's thread with `add_staff`."""
+
+    def __init__(self, var_dir: Path, **settings: Any) -> None:
+        self.url_of_db = f"sqlite:///{var_dir / 'staff.db'}"
+        self.settings = staff_settings(var_dir, DATABASE_URL=self.url_of_db, **settings)
+        self._serving: Any = None
+        self.url = ""
+
+    def __enter__(self) -> StaffSite:
+        from bot.db.migrate import migrate
+        from bot.db.session import make_engine, make_sessionmaker
+
+        migrate(self.url_of_db)
+        engine = make_engine(self.url_of_db)
+
+        @asynccontextmanager
+        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            yield
+            await engine.dispose()  # in the server's own event loop
+
+        app = staff_app(make_sessionmaker(engine), self.settings, lifespan=lifespan)
+        self._serving = serving(app)
+        self.url = self._serving.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._serving.__exit__(None, None, None)
+
+    def run(self, work: Any) -> Any:
+        """Runs `work(sessions)` (a coroutine function) on an engine of its own."""
+        import asyncio
+
+        from bot.db.session import make_engine, make_sessionmaker
+
+        async def go() -> Any:
+            engine = make_engine(self.url_of_db)
+            try:
+                return await work(make_sessionmaker(engine))
+            finally:
+                await engine.dispose()
+
+        # A thread of its own: Playwright's sync API keeps an event loop in the test's.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, go()).result()
+
+    def add_staff(self, **account: Any) -> StaffUser:
+        return self.run(lambda sessions: make_staff(sessions, **account))  # type: ignore[no-any-return]
+
+    def invite_link(self, *, email: str, name: str, roles: Iterable[str]) -> str:
+        async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+            async with sessions() as session, session.begin():
+                made = await create_user(session, email=email, name=name, roles=roles)
+                return made.path()
+
+        return f"{self.url}{self.run(work)}"
