@@ -95,6 +95,14 @@ class Settings(BaseSettings):
         default=15.0, gt=0, alias="STAFF_SIGN_IN_WINDOW_MINUTES"
     )
 
+    # Staff sign-in through the municipality's identity provider (OpenID Connect; empty
+    # issuer: local accounts only). The redirect URI to register is PUBLIC_URL/staff/oidc/callback.
+    staff_oidc_issuer: str = Field(default="", alias="STAFF_OIDC_ISSUER")
+    staff_oidc_client_id: str = Field(default="", alias="STAFF_OIDC_CLIENT_ID")
+    staff_oidc_client_secret: SecretStr | None = Field(
+        default=None, alias="STAFF_OIDC_CLIENT_SECRET"
+    )
+
     # Escalation: when staff answer. Office hours per weekday ("mon-thu 09:00-17:00;
     # fri 09:00-12:00"), in TIMEZONE; Dutch public holidays are skipped. The expected answer
     # time is TICKET_ANSWER_HOURS of office time from now, plus TICKET_MINUTES_PER_WAITING for

@@ -10,8 +10,9 @@ from fastapi.staticfiles import StaticFiles
 
 from bot.config import Settings
 from bot.staff.deps import SignInRequired, StaffForbidden
+from bot.staff.oidc import OidcClient
 from bot.staff.pages import make_environment, render
-from bot.staff.routes import admin, auth, home, profile
+from bot.staff.routes import admin, auth, home, oidc, profile
 from bot.staff.state import StaffState, session_rules
 
 STATIC = Path(__file__).parent / "static"
@@ -40,6 +41,7 @@ def include_staff(app: FastAPI, settings: Settings) -> None:
         rules=session_rules(settings),
         templates=make_environment(),
         root=settings.project_root,
+        oidc=OidcClient(settings),
     )
 
     @app.middleware("http")
@@ -66,6 +68,6 @@ def include_staff(app: FastAPI, settings: Settings) -> None:
 
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.add_exception_handler(StaffForbidden, forbidden)
-    for area in (auth, home, profile, admin):
+    for area in (auth, oidc, home, profile, admin):
         app.include_router(area.router, prefix=PREFIX)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="staff-static")

@@ -10,9 +10,11 @@ from fastapi import Request
 from jinja2 import Environment
 
 from bot.config import Settings
+from bot.staff.oidc import OidcClient
 from bot.staff.sessions import SessionRules
 
 COOKIE = "wegwijs_staff"
+OIDC_COOKIE = "wegwijs_staff_oidc"  # the sign-in flow with the identity provider
 PRE_COOKIE = "wegwijs_staff_form"  # the sign-in form's CSRF token, before any session
 
 
@@ -22,6 +24,7 @@ class StaffState:
     rules: SessionRules
     templates: Environment
     root: Path
+    oidc: OidcClient
 
     @property
     def secure_cookies(self) -> bool:

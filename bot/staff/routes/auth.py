@@ -104,8 +104,9 @@ async def sign_in_page(request: Request, next: str | None = None) -> Response:
             return RedirectResponse(safe_next(next), status_code=303)
     token = form_token(request)
     page = render(
-        request, "sign_in.html", principal=None, csrf_token=token, next=safe_next(next), error=None
-    )
+        request, "sign_in.html", principal=None, csrf_token=token, next=safe_next(next),
+        error=None, oidc=staff_state(request).oidc.configured,
+    )  # fmt: skip
     return with_form_cookie(request, page, token)
 
 
@@ -138,6 +139,7 @@ async def sign_in_submit(request: Request) -> Response:
                 email=email,
                 error="throttled" if refused.wait_minutes else "wrong",
                 wait_minutes=refused.wait_minutes,
+                oidc=state.oidc.configured,
             )
             return with_form_cookie(request, page, token)
         await session.commit()
