@@ -142,6 +142,12 @@ def _staff(settings: Settings, args: argparse.Namespace) -> int:
     return run(settings, args)
 
 
+def _staff_user(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.staff.cli import run
+
+    return run(settings, args)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] = {
     "build": ("generate training data and responses from faq/ and texts/", _build),
     "check-faq": ("check the knowledge base and texts (run before you commit)", _check_faq),
@@ -154,6 +160,7 @@ COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] =
     "feedback": ("show 'did this help?' answers per entry, least helpful first", _feedback),
     "bench": ("run a benchmark and print (or --write to BENCHMARKS.md) its numbers", _bench),
     "staff": ("list, show, claim, answer and close newcomers' tickets (staff)", _staff),
+    "staff-user": ("create staff workspace accounts and their invitation links", _staff_user),
     "purge": ("delete conversations and closed tickets older than the retention periods", _purge),
 }
 
@@ -184,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
             command.add_argument(
                 "--timeout", type=float, default=15.0, help="seconds to wait for each link"
             )
+        if name == "staff-user":
+            from bot.staff.cli import add_arguments as add_staff_user_arguments
+
+            add_staff_user_arguments(command)
         if name == "chat":
             command.add_argument("--url", help="the gateway (default: this machine's)")
             command.add_argument("--language", choices=["uk", "en", "nl"], help="a language hint")

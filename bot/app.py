@@ -34,6 +34,7 @@ from bot.privacy_page import render_privacy
 from bot.pseudonym import Pseudonymizer, load_or_create_key
 from bot.rasa_client import RasaClient
 from bot.rate_limit import make_rate_limiter
+from bot.staff.app import include_staff
 from bot.texts import load_texts
 
 log = logging.getLogger("wegwijs.gateway")
@@ -229,6 +230,7 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
     async def demo_page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
+    include_staff(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
@@ -238,3 +240,4 @@ async def _announce_when_ready(rasa: RasaClient, settings: Settings) -> None:
     while not await rasa.is_ready():  # noqa: ASYNC110 (polling another process)
         await asyncio.sleep(1.0)
     log.warning("Wegwijs is ready: open %s in your browser to chat.", settings.effective_public_url)
+    log.warning("The staff workspace: %s/staff/", settings.effective_public_url)

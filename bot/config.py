@@ -88,6 +88,29 @@ class Settings(BaseSettings):
         default=15.0, gt=0, alias="TRANSLATION_TIMEOUT_SECONDS"
     )
 
+    # The staff workspace (/staff, bot/staff/). Cookies are Secure unless the workspace is
+    # served over plain http on this machine; STAFF_COOKIE_SECURE forces either way.
+    staff_cookie_secure: bool | None = Field(default=None, alias="STAFF_COOKIE_SECURE")
+    staff_session_idle_minutes: float = Field(
+        default=30.0, gt=0, alias="STAFF_SESSION_IDLE_MINUTES"
+    )
+    staff_session_hours: float = Field(default=10.0, gt=0, alias="STAFF_SESSION_HOURS")
+    staff_invite_hours: float = Field(default=72.0, gt=0, alias="STAFF_INVITE_HOURS")
+    # Sign-in throttling: this many wrong passwords within the window, per account and (times
+    # four) per address, and sign-in waits until the oldest of them leaves the window.
+    staff_sign_in_failures: int = Field(default=5, ge=1, alias="STAFF_SIGN_IN_FAILURES")
+    staff_sign_in_window_minutes: float = Field(
+        default=15.0, gt=0, alias="STAFF_SIGN_IN_WINDOW_MINUTES"
+    )
+
+    # Staff sign-in through the municipality's identity provider (OpenID Connect; empty
+    # issuer: local accounts only). The redirect URI to register is PUBLIC_URL/staff/oidc/callback.
+    staff_oidc_issuer: str = Field(default="", alias="STAFF_OIDC_ISSUER")
+    staff_oidc_client_id: str = Field(default="", alias="STAFF_OIDC_CLIENT_ID")
+    staff_oidc_client_secret: SecretStr | None = Field(
+        default=None, alias="STAFF_OIDC_CLIENT_SECRET"
+    )
+
     # Escalation: when staff answer. Office hours per weekday ("mon-thu 09:00-17:00;
     # fri 09:00-12:00"), in TIMEZONE; Dutch public holidays are skipped. The expected answer
     # time is TICKET_ANSWER_HOURS of office time from now, plus TICKET_MINUTES_PER_WAITING for
@@ -135,6 +158,14 @@ class Settings(BaseSettings):
     def effective_public_url(self) -> str:
         host = "localhost" if self.gateway_host in ("127.0.0.1", "0.0.0.0") else self.gateway_host  # noqa: S104
         return (self.public_url or f"http://{host}:{self.gateway_port}").rstrip("/")
+
+    @property
+    def staff_cookies_secure(self) -> bool:
+        if self.staff_cookie_secure is not None:
+            return self.staff_cookie_secure
+        url = self.effective_public_url
+        local = url.startswith(("http://localhost", "http://127.0.0.1"))
+        return not local
 
     @property
     def staff_chat_ids(self) -> frozenset[int]:

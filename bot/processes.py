@@ -64,7 +64,8 @@ def run_all(settings: Settings) -> int:
     print(
         f"Starting Rasa, the action server and the gateway. When Rasa has loaded its model "
         f"(about 30 s), chat at {settings.effective_public_url} (or run `make chat` in another "
-        f"terminal). Ctrl-C stops everything.",
+        f"terminal); staff sign in at {settings.effective_public_url}/staff/ (the first "
+        f"admin: `wegwijs staff-user create`). Ctrl-C stops everything.",
         flush=True,
     )
     honcho = Path(sys.executable).with_name("honcho")

@@ -123,7 +123,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_staff_posts_ticket_id"), ["ticket_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("staff_posts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_posts_ticket_id"))

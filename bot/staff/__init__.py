@@ -1,0 +1,1 @@
+"""The staff workspace: employees answer newcomers in the browser (served under /staff)."""

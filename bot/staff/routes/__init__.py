@@ -1,0 +1,1 @@
+"""The workspace's routers, one module per area."""
