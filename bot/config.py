@@ -135,6 +135,9 @@ class Settings(BaseSettings):
         default=90, ge=1, alias="CLOSED_TICKET_RETENTION_DAYS"
     )
     purge_interval_hours: float = Field(default=6.0, ge=0, alias="PURGE_INTERVAL_HOURS")
+    # The staff audit log (who read and changed what) is kept this long; ended staff sessions,
+    # used invitations and sign-in attempts past the throttling window go at every purge.
+    audit_retention_days: int = Field(default=365, ge=30, alias="AUDIT_RETENTION_DAYS")
 
     # Links the gateway fills into texts ([[name]]).
     municipality_contact_url: str = Field(

@@ -28,6 +28,7 @@ from bot.db.models import (
 )
 from bot.db.repository import BUTTON_LIFETIME
 from bot.privacy import tracker_events
+from bot.privacy.staff_records import StaffRetention, purge_staff_records
 
 log = logging.getLogger("wegwijs.privacy")
 
@@ -67,13 +68,16 @@ class Purged:
     inbox_messages: int
     outbox_jobs: int
     feedback_unlinked: int
+    staff_records: int = 0
 
     def __str__(self) -> str:
         return (
             f"{self.events} conversation events, {self.conversations} conversations, "
             f"{self.closed_tickets} closed tickets, {self.buttons} buttons, "
             f"{self.inbox_messages} delivered web messages, {self.outbox_jobs} finished jobs; "
-            f"{self.feedback_unlinked} feedback answers unlinked from their conversation"
+            f"{self.feedback_unlinked} feedback answers unlinked from their conversation; "
+            f"{self.staff_records} ended staff sessions, old sign-in attempts, used invitations "
+            "and old audit entries"
         )
 
 
@@ -83,6 +87,7 @@ async def purge(
     *,
     conversation_days: int,
     closed_ticket_days: int,
+    staff: StaffRetention | None = None,
     now: dt.datetime | None = None,
 ) -> Purged:
     """Deletes what is older than the retention periods, and nothing else.
@@ -122,6 +127,9 @@ async def purge(
             .where(Feedback.created_at < cutoff, Feedback.conversation_id != "")
             .values(conversation_id=""),
         )
+        staff_records = (
+            await purge_staff_records(session, retention=staff, moment=moment) if staff else 0
+        )
     events = await tracker_events.delete_events_before(tracker, cutoff)
     return Purged(
         events=events,
@@ -131,6 +139,7 @@ async def purge(
         inbox_messages=inbox_messages,
         outbox_jobs=outbox_jobs,
         feedback_unlinked=feedback_unlinked,
+        staff_records=staff_records,
     )
 
 
@@ -151,6 +160,7 @@ async def purge_forever(
                 tracker,
                 conversation_days=settings.retention_days,
                 closed_ticket_days=settings.closed_ticket_retention_days,
+                staff=StaffRetention.of(settings),
             )
             log.info("purge: deleted %s", purged)
         except (SQLAlchemyError, OSError) as error:
@@ -171,6 +181,7 @@ async def purge_expired(settings: Settings) -> Purged:
             tracker,
             conversation_days=settings.retention_days,
             closed_ticket_days=settings.closed_ticket_retention_days,
+            staff=StaffRetention.of(settings),
         )
     finally:
         await tracker.dispose()

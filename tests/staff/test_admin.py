@@ -121,6 +121,23 @@ async def test_an_admin_cannot_lock_themselves_out(db: Sessions, client: httpx.A
     assert (await client.get("/staff/admin/users")).status_code == 200
 
 
+async def test_an_unknown_user_gets_a_clear_refusal_not_an_error(
+    db: Sessions, client: httpx.AsyncClient
+) -> None:
+    await admin_and_agent(db)
+    csrf = await signed_in_csrf(client, email=ADMIN)
+    before = await actions(db)
+    for path, data in (
+        ("/staff/admin/users/9999/invite", {}),
+        ("/staff/admin/users/9999/roles", {"roles": "agent"}),
+        ("/staff/admin/users/9999/active", {"active": "0"}),
+    ):
+        refused = await client.post(path, data={"csrf_token": csrf, **data})
+        assert refused.status_code == 422, path
+        assert "Dit account bestaat niet." in refused.text or "does not exist" in refused.text
+    assert await actions(db) == before  # nothing was done, so nothing is audited as done
+
+
 async def test_audit_log_filters_and_export_are_audited(
     db: Sessions, client: httpx.AsyncClient
 ) -> None:

@@ -84,15 +84,18 @@ async def reinvite(
     user_id: int,
     principal: StaffPrincipal = ADMIN,
 ) -> Response:
-    async with sessionmaker_of(request)() as session, session.begin():
-        user = await accounts.user_by_id(session, user_id=user_id)
-        made = await accounts.invite(
-            session, user=user, hours=staff_state(request).settings.staff_invite_hours
-        )
-        await record(
-            session, actor_id=principal.id, action="user_invited",
-            target=f"staff_user:{user_id}", address=address_of(request),
-        )  # fmt: skip
+    try:
+        async with sessionmaker_of(request)() as session, session.begin():
+            user = await accounts.user_by_id(session, user_id=user_id)
+            made = await accounts.invite(
+                session, user=user, hours=staff_state(request).settings.staff_invite_hours
+            )
+            await record(
+                session, actor_id=principal.id, action="user_invited",
+                target=f"staff_user:{user_id}", address=address_of(request),
+            )  # fmt: skip
+    except accounts.AccountError as refused:
+        return await _users_page(request, principal, status_code=422, error=refused.key)
     link = f"{staff_state(request).settings.effective_public_url}{made.path()}"
     return await _users_page(request, principal, invitation={"name": user.name, "link": link})
 
