@@ -58,6 +58,14 @@ def _variations(texts_by_language: dict[Language, dict[str, Any]]) -> list[dict[
     return variations
 
 
+def escape_template(text: str) -> str:
+    """Rasa's response interpolator (rasa/core/nlg/interpolator.py) reads every `{...}` in a
+    response as a slot template and logs an ERROR when no slot has that name: payloads such as
+    `/change_language{"chosen_language":"uk"}` are not templates, so their braces are doubled,
+    which the interpolator turns back into single braces without a word."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def _response_variations(spec: dict[str, Any], texts: Texts) -> list[dict[str, Any]]:
     names = texts.expand_buttons(spec.get("buttons", []))
     by_language: dict[Language, dict[str, Any]] = {}
@@ -67,7 +75,7 @@ def _response_variations(spec: dict[str, Any], texts: Texts) -> list[dict[str, A
             variation["buttons"] = [
                 {
                     "title": texts.button(name, language).title,
-                    "payload": texts.button(name, language).payload,
+                    "payload": escape_template(texts.button(name, language).payload),
                 }
                 for name in names
             ]
