@@ -1,7 +1,8 @@
 """Forgetting a user (/forget) and deleting what is too old (the purge), on both databases.
 
 Both work on the app database (conversations, buttons, tickets, outbox jobs, staff posts, the
-web inbox, delivery addresses, feedback) and on Rasa's tracker store (conversation events).
+web inbox, delivery addresses, feedback; the text of turn events, whose counts stay) and on
+Rasa's tracker store (conversation events).
 """
 
 from __future__ import annotations
@@ -27,9 +28,14 @@ from bot.db.models import (
     utcnow,
 )
 from bot.db.repository import BUTTON_LIFETIME
+from bot.db.turn_models import TurnEvent, turn_pseudonym
 from bot.privacy import tracker_events
 
 log = logging.getLogger("wegwijs.privacy")
+
+
+# What a turn event keeps when its conversation is forgotten or too old: the counts.
+TURN_EVENT_FORGOTTEN = {"text": None, "vector": None, "conversation": "", "ticket_id": None}
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,11 @@ async def forget(
         )
         for table in (InboxMessage, IssuedButton, ChannelAddress):
             await session.execute(delete(table).where(table.conversation_id == conversation_id))
+        await session.execute(
+            update(TurnEvent)
+            .where(TurnEvent.conversation == turn_pseudonym(conversation_id))
+            .values(**TURN_EVENT_FORGOTTEN)
+        )
         await session.execute(delete(Conversation).where(Conversation.id == conversation_id))
     events = await tracker_events.delete_conversation_events(tracker, conversation_id)
     return Erased(events=events, tickets=tickets, feedback=feedback)
@@ -67,13 +78,15 @@ class Purged:
     inbox_messages: int
     outbox_jobs: int
     feedback_unlinked: int
+    turn_texts: int = 0
 
     def __str__(self) -> str:
         return (
             f"{self.events} conversation events, {self.conversations} conversations, "
             f"{self.closed_tickets} closed tickets, {self.buttons} buttons, "
             f"{self.inbox_messages} delivered web messages, {self.outbox_jobs} finished jobs; "
-            f"{self.feedback_unlinked} feedback answers unlinked from their conversation"
+            f"{self.feedback_unlinked} feedback answers unlinked from their conversation; "
+            f"{self.turn_texts} turn events' messages cleared (their counts stay)"
         )
 
 
@@ -122,6 +135,12 @@ async def purge(
             .where(Feedback.created_at < cutoff, Feedback.conversation_id != "")
             .values(conversation_id=""),
         )
+        turn_texts = await _rowcount(
+            session,
+            update(TurnEvent)
+            .where(TurnEvent.at < cutoff, TurnEvent.conversation != "")
+            .values(**TURN_EVENT_FORGOTTEN),
+        )
     events = await tracker_events.delete_events_before(tracker, cutoff)
     return Purged(
         events=events,
@@ -131,6 +150,7 @@ async def purge(
         inbox_messages=inbox_messages,
         outbox_jobs=outbox_jobs,
         feedback_unlinked=feedback_unlinked,
+        turn_texts=turn_texts,
     )
 
 
