@@ -6,6 +6,7 @@ bot's buttons into short single-use tokens, and renders Rasa's answers as typed 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -20,6 +21,8 @@ from bot.db.models import Conversation, utcnow
 from bot.escalation import tickets
 from bot.escalation.office_hours import AnswerTimes
 from bot.escalation.tickets import ExcerptLine, display_code
+from bot.faq.build import FAQ_INTENT_PREFIX
+from bot.insights import recording
 from bot.language import SUPPORTED, Language, LanguageDecider
 from bot.privacy.redact import redact
 from bot.privacy.requests import REQUESTS, PrivacyRequests
@@ -35,6 +38,8 @@ CRISIS_TICKET = "@crisis_ticket"
 # Payloads the gateway answers itself, never passed to Rasa.
 GATEWAY_REQUESTS = (*REQUESTS, CRISIS_TICKET)
 PLACEHOLDER = re.compile(r"\[\[([a-z_]+)\]\]")
+# What the actions say when they did not understand (actions/fallback.py, actions/faq.py).
+FALLBACK_MESSAGES = ("default", "offer_human")
 PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<entities>\{.*\})?$", re.DOTALL)
 
 
@@ -175,16 +180,42 @@ class ConversationService:
                 conversation.crisis_question = redaction.text
         if redaction.kinds:
             notices.append(self._redaction_notice(language, redaction.kinds))
+        started = utcnow()
         if crisis is not None:
             # The kind of crisis only: never the text.
             log.warning("crisis message answered", extra={"kind": crisis.kind, "channel": channel})
-            return await self._crisis_turn(conversation_id, language, notices)
-        return await self._ask_rasa(conversation_id, channel, redaction.text, language, notices)
+            turn = replace(await self._crisis_turn(conversation_id, language, notices), crisis=True)
+        else:
+            turn = await self._ask_rasa(conversation_id, channel, redaction.text, language, notices)
+        return await self._record(conversation_id, turn, started, text=redaction.text)
+
+    async def _record(
+        self, conversation_id: str, turn: Turn, started: dt.datetime, *, text: str | None
+    ) -> Turn:
+        """The turn event for the editors (bot/insights/), at the moment it happens; `text`
+        None for a button (its escalation marks the events before it)."""
+        async with self._sessions.begin() as session:
+            ticket_id = await recording.ticket_made_since(
+                session, conversation_id=conversation_id, since=started
+            )
+            if ticket_id is not None:
+                turn = replace(turn, escalated=True)
+            if text is not None:
+                await recording.record_turn(
+                    session, conversation_id=conversation_id, turn=turn, text=text,
+                    ticket_id=ticket_id,
+                )  # fmt: skip
+            elif ticket_id is not None:
+                await recording.mark_escalation(
+                    session, conversation_id=conversation_id, ticket_id=ticket_id
+                )
+        return turn
 
     async def handle_button(
         self, *, conversation_id: str, channel: str, token: str, hint: str | None = None
     ) -> Turn:
         await self._check_rate(conversation_id, hint)
+        started = utcnow()
         async with self._sessions.begin() as session:
             conversation = await repository.get_or_create_conversation(
                 session, conversation_id=conversation_id, channel=channel
@@ -208,9 +239,16 @@ class ConversationService:
                     conversation.language = chosen
                     conversation.language_explicit = True
                     language = chosen
+                if payload.intent.startswith(FAQ_INTENT_PREFIX):
+                    await recording.record_choice(
+                        session,
+                        conversation_id=conversation_id,
+                        entry_id=payload.intent.removeprefix(FAQ_INTENT_PREFIX),
+                    )
         if gateway_request is not None:
             return await self._gateway_request(conversation_id, channel, gateway_request, language)
-        return await self._ask_rasa(conversation_id, channel, payload_text or "", language, [])
+        turn = await self._ask_rasa(conversation_id, channel, payload_text or "", language, [])
+        return await self._record(conversation_id, turn, started, text=None)
 
     async def choose_language(
         self, *, conversation_id: str, channel: str, language: Language
@@ -372,7 +410,28 @@ class ConversationService:
             metadata={"language": language, "channel": channel},
         )
         replies = await self._render(conversation_id, language, messages)
-        return Turn(language=language, replies=[*notices, *replies])
+        return Turn(
+            language=language,
+            replies=[*notices, *replies],
+            offered=self._offered(messages),
+            fallback=self._is_fallback(language, messages),
+        )
+
+    @staticmethod
+    def _offered(messages: list[RasaMessage]) -> tuple[str, ...]:
+        """Knowledge-base entries offered as buttons ("did you mean")."""
+        offered: list[str] = []
+        for message in messages:
+            for button in message.buttons:
+                payload = Payload.parse(button.payload)
+                if payload is not None and payload.intent.startswith(FAQ_INTENT_PREFIX):
+                    offered.append(payload.intent.removeprefix(FAQ_INTENT_PREFIX))
+        return tuple(offered)
+
+    def _is_fallback(self, language: Language, messages: list[RasaMessage]) -> bool:
+        """The bot said it did not understand (the actions' texts/messages.yml wording)."""
+        said = {message.text for message in messages if message.text}
+        return any(self._texts.message(key, language)[0] in said for key in FALLBACK_MESSAGES)
 
     async def _render(
         self, conversation_id: str, language: Language, messages: list[RasaMessage]

@@ -35,8 +35,45 @@ class Reply:
 
 @dataclass(frozen=True)
 class Turn:
+    """`offered`: knowledge-base entries offered as "did you mean" buttons; `fallback`: the
+    bot said it did not understand; `escalated`: a ticket was made in this turn; `crisis`:
+    the crisis answer. The gateway sets them as it renders the turn (outcome_of reads them)."""
+
     language: Language
     replies: list[Reply] = field(default_factory=list)
+    offered: tuple[str, ...] = ()
+    fallback: bool = False
+    escalated: bool = False
+    crisis: bool = False
+
+    @property
+    def entry_id(self) -> str | None:
+        """The knowledge-base entry this turn answered with, if any."""
+        return next((reply.faq.id for reply in self.replies if reply.faq), None)
+
+    @property
+    def topic(self) -> str | None:
+        return next((reply.faq.topic for reply in self.replies if reply.faq), None)
+
+
+Outcome = Literal["answered", "asked", "fallback", "escalated", "crisis"]
+
+
+def outcome_of(turn: Turn) -> Outcome:
+    """What a turn came to, the same for the editors' pages and the metrics: a crisis first,
+    then a question sent to staff, an answer from the knowledge base, a "did you mean", and
+    "did not understand". Anything else (a greeting, a menu) the bot answered."""
+    if turn.crisis:
+        return "crisis"
+    if turn.escalated:
+        return "escalated"
+    if turn.entry_id is not None:
+        return "answered"
+    if turn.offered:
+        return "asked"
+    if turn.fallback:
+        return "fallback"
+    return "answered"
 
 
 class ButtonOut(BaseModel):

@@ -190,4 +190,4 @@ class InboxMessage(Base):
 
 
 # The staff workspace's tables share this metadata (one Alembic history).
-from bot.db import staff_models  # noqa: E402, F401
+from bot.db import staff_models, turn_models  # noqa: E402, F401

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Conversation, Feedback, IssuedButton, TelegramUpdate, as_utc, utcnow
+from bot.db.turn_models import TurnEvent, turn_pseudonym
 
 BUTTON_TOKEN_BYTES = 6  # 8 URL-safe characters: far under Telegram's 64-byte callback limit
 BUTTON_LIFETIME = dt.timedelta(days=7)
@@ -57,6 +58,19 @@ async def record_feedback(
     session.add(
         Feedback(conversation_id=conversation_id, faq_id=faq_id, language=language, helpful=helpful)
     )
+    # The editors' turn event of that answer (typed, or chosen from "did you mean") learns it.
+    event = await session.scalar(
+        select(TurnEvent)
+        .where(
+            TurnEvent.conversation == turn_pseudonym(conversation_id),
+            (TurnEvent.entry_id == faq_id) | (TurnEvent.chosen == faq_id),
+            TurnEvent.helpful.is_(None),
+        )
+        .order_by(TurnEvent.at.desc(), TurnEvent.id.desc())
+        .limit(1)
+    )
+    if event is not None:
+        event.helpful = helpful
 
 
 async def accept_telegram_update(

@@ -1,7 +1,8 @@
 """Forgetting a user (/forget) and deleting what is too old (the purge), on both databases.
 
 Both work on the app database (conversations, buttons, tickets, outbox jobs, staff posts, the
-web inbox, delivery addresses, feedback) and on Rasa's tracker store (conversation events).
+web inbox, delivery addresses, feedback; the text of turn events, whose counts stay) and on
+Rasa's tracker store (conversation events).
 """
 
 from __future__ import annotations
@@ -27,10 +28,15 @@ from bot.db.models import (
     utcnow,
 )
 from bot.db.repository import BUTTON_LIFETIME
+from bot.db.turn_models import TurnEvent, turn_pseudonym
 from bot.privacy import tracker_events
 from bot.privacy.staff_records import StaffRetention, purge_staff_records
 
 log = logging.getLogger("wegwijs.privacy")
+
+
+# What a turn event keeps when its conversation is forgotten or too old: the counts.
+TURN_EVENT_FORGOTTEN = {"text": None, "vector": None, "conversation": "", "ticket_id": None}
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,11 @@ async def forget(
         )
         for table in (InboxMessage, IssuedButton, ChannelAddress):
             await session.execute(delete(table).where(table.conversation_id == conversation_id))
+        await session.execute(
+            update(TurnEvent)
+            .where(TurnEvent.conversation == turn_pseudonym(conversation_id))
+            .values(**TURN_EVENT_FORGOTTEN)
+        )
         await session.execute(delete(Conversation).where(Conversation.id == conversation_id))
     events = await tracker_events.delete_conversation_events(tracker, conversation_id)
     return Erased(events=events, tickets=tickets, feedback=feedback)
@@ -69,6 +80,7 @@ class Purged:
     outbox_jobs: int
     feedback_unlinked: int
     staff_records: int = 0
+    turn_texts: int = 0
 
     def __str__(self) -> str:
         return (
@@ -77,7 +89,8 @@ class Purged:
             f"{self.inbox_messages} delivered web messages, {self.outbox_jobs} finished jobs; "
             f"{self.feedback_unlinked} feedback answers unlinked from their conversation; "
             f"{self.staff_records} ended staff sessions, old sign-in attempts, used invitations "
-            "and old audit entries"
+            "and old audit entries; "
+            f"{self.turn_texts} turn events' messages cleared (their counts stay)"
         )
 
 
@@ -130,6 +143,12 @@ async def purge(
         staff_records = (
             await purge_staff_records(session, retention=staff, moment=moment) if staff else 0
         )
+        turn_texts = await _rowcount(
+            session,
+            update(TurnEvent)
+            .where(TurnEvent.at < cutoff, TurnEvent.conversation != "")
+            .values(**TURN_EVENT_FORGOTTEN),
+        )
     events = await tracker_events.delete_events_before(tracker, cutoff)
     return Purged(
         events=events,
@@ -140,6 +159,7 @@ async def purge(
         outbox_jobs=outbox_jobs,
         feedback_unlinked=feedback_unlinked,
         staff_records=staff_records,
+        turn_texts=turn_texts,
     )
 
 

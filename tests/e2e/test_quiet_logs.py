@@ -73,8 +73,13 @@ def test_a_conversation_an_escalation_and_a_staff_answer_log_nothing_loud(
         # The language buttons are the payloads that made Rasa's interpolator log ERROR.
         chosen = chat.press({"uk": "Українська", "en": "English", "nl": "Nederlands"}[language])
         assert chosen["language"] == language
-        chat.say({"uk": "Як записатися на курси голландської?", "en": "How do I register at the "
-                  "municipality?", "nl": "Hoe schrijf ik me in bij de gemeente?"}[language])
+        chat.say(
+            {
+                "uk": "Як записатися на курси голландської?",
+                "en": "How do I register at the municipality?",
+                "nl": "Hoe schrijf ik me in bij de gemeente?",
+            }[language]
+        )
         code = ask_a_person(chat, case)
         for argv in (("list",), ("show", code), ("answer", code, "--text", case.answer)):
             done = site.staff(*argv)

@@ -13,6 +13,15 @@ from bot.config import sync_url
 from bot.db.migrate import migrate
 from bot.db.models import Base
 
+RASA_TABLES = frozenset({"events"})
+
+
+def ours(item: object, name: str | None, kind: str, reflected: bool, _compare_to: object) -> bool:
+    """Rasa's tracker store table `events` (the privacy tests make it beside ours, as production
+    may) is not our drift; any other table the migrations make but the models lack still is."""
+    table = item if kind == "table" else getattr(item, "table", None)
+    return not (reflected and getattr(table, "name", name) in RASA_TABLES)
+
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_migrations_match_the_models(
@@ -27,7 +36,8 @@ def test_migrations_match_the_models(
     engine = create_engine(sync_url(url, driver="psycopg"))
     try:
         with engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+            context = MigrationContext.configure(connection, opts={"include_object": ours})
+            differences = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()
     assert differences == [], "models and migrations differ: add a migration (alembic revision)"
