@@ -59,6 +59,14 @@ def logs_of(log_dir: Path) -> dict[str, str]:
     return {path.name: path.read_text(errors="replace") for path in log_dir.glob("*.log")}
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known loud lines, issue 13: the action server warns 'Skipping validation for `language`: "
+        "there is no validation method specified' (rasa_sdk.forms) and two more per run; when "
+        "they are fixed this test passes, and strict xfail then fails: remove this marker"
+    ),
+)
 @pytest.mark.parametrize("language", ["uk", "en", "nl"])
 def test_a_conversation_an_escalation_and_a_staff_answer_log_nothing_loud(
     quiet_stack: Stack, language: str
