@@ -187,7 +187,3 @@ class InboxMessage(Base):
     buttons: Mapped[str] = mapped_column(Text, default="[]")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     seen_at: Mapped[dt.datetime | None]
-
-
-# The staff workspace's tables share this metadata (one Alembic history).
-from bot.db import staff_models, turn_models  # noqa: E402, F401

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.faq.schema import Entry, Problem
 from bot.language import SUPPORTED as LANGUAGES
+
+
+class InLanguages(Protocol):
+    def get(self, language: Any) -> str: ...
+
+
+class Worded(Protocol):
+    """What the glossary reads of an entry (bot/faq/schema.py's Entry)."""
+
+    @property
+    def title(self) -> InLanguages: ...
+
+    @property
+    def answer(self) -> InLanguages: ...
+
+
+# (file, field, what to write instead): bot/faq/schema.py turns each into a Problem.
+Found = tuple[Path, str, str]
 
 GLOSSARY_FILE = "glossary.yml"
 
@@ -38,8 +56,8 @@ def load_glossary(path: Path) -> Glossary:
 
 
 def glossary_problems(
-    glossary: Glossary, entries: Iterable[tuple[Path, Entry]]
-) -> Iterable[Problem]:
+    glossary: Glossary, entries: Iterable[tuple[Path, Worded]]
+) -> Iterable[Found]:
     """Every avoided term in an answer or title, with the term to write instead."""
     for path, entry in entries:
         for language in LANGUAGES:
@@ -55,7 +73,7 @@ def glossary_problems(
                     lowered = text.lower()
                     for avoided in term.avoid:
                         if avoided.lower() in lowered:
-                            yield Problem(
+                            yield (
                                 path,
                                 field,
                                 f"uses '{avoided}': write '{term.use}' "

@@ -12,6 +12,7 @@ from typing import Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
 
+from bot.faq.glossary import glossary_problems, load_glossary
 from bot.language import SUPPORTED as LANGUAGES
 from bot.language import Language
 
@@ -253,10 +254,9 @@ def load_knowledge_base(root: Path) -> KnowledgeBase:
     problems.extend(_cross_entry_problems(root, entries))
     glossary_path = root / "glossary.yml"
     if glossary_path.exists():
-        from bot.faq.glossary import glossary_problems, load_glossary
-
         located = [(root / entry.topic / f"{entry.id}.yml", entry) for entry in entries]
-        problems.extend(glossary_problems(load_glossary(glossary_path), located))
+        found = glossary_problems(load_glossary(glossary_path), located)
+        problems.extend(Problem(*one) for one in found)
     if problems:
         raise KnowledgeBaseError(problems)
     return KnowledgeBase(entries=tuple(entries))

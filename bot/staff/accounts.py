@@ -14,11 +14,11 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import as_utc, utcnow
-from bot.db.staff_models import StaffInvite, StaffUser
+from bot.db.staff_models import StaffInvite, StaffSession, StaffUser
 from bot.staff.roles import Role, store_roles
 
 MIN_PASSWORD_LENGTH = 12
@@ -195,8 +195,6 @@ async def set_roles(
 
 async def set_active(session: AsyncSession, *, user_id: int, active: bool, by: int) -> StaffUser:
     """(De)activates an account; a deactivated one is signed out everywhere."""
-    from bot.staff.sessions import end_sessions_of
-
     if user_id == by and not active:
         raise AccountError("own_account")
     user = await user_by_id(session, user_id=user_id)
@@ -204,6 +202,11 @@ async def set_active(session: AsyncSession, *, user_id: int, active: bool, by: i
     if not active:
         await end_sessions_of(session, user_id=user_id)
     return user
+
+
+async def end_sessions_of(session: AsyncSession, *, user_id: int) -> None:
+    """Signs a user out everywhere (a deactivated account)."""
+    await session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
 
 
 async def set_language(session: AsyncSession, *, user_id: int, language: str) -> None:

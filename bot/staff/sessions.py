@@ -202,11 +202,6 @@ async def sign_out(session: AsyncSession, *, raw_id: str) -> None:
     await session.execute(delete(StaffSession).where(StaffSession.id_hash == id_hash(raw_id)))
 
 
-async def end_sessions_of(session: AsyncSession, *, user_id: int) -> None:
-    """Signs a user out everywhere (deactivation, role change)."""
-    await session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
-
-
 async def forget_old_attempts(session: AsyncSession, *, rules: SessionRules) -> int:
     """Attempts older than the window are no longer needed for throttling."""
     result = await session.execute(
