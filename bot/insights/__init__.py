@@ -1,3 +1,3 @@
-"""The editors' view of the bot: turn events recorded as they happen (recording.py), counted
-on the database (missed.py, entries.py, trends.py, review.py), and drafts of new entries
-made from what newcomers asked (drafts.py). Never imports a channel or bot.staff."""
+"""The editors' view of the bot. Today: turn events recorded as they happen (recording.py).
+To come (issue 15): counting on the database, the pages' services and drafts of new entries.
+Never imports a channel or bot.staff."""
