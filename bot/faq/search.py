@@ -245,6 +245,28 @@ class EntrySearch:
         )
         self._index: EntryIndex | None = None
         self._lock = threading.Lock()
+        self._builder: threading.Thread | None = None
+        self._builder_lock = threading.Lock()
+
+    @property
+    def built(self) -> bool:
+        return self._index is not None
+
+    def start_building(self) -> None:
+        """Builds the index in a thread of its own (once), for callers that cannot wait."""
+        with self._builder_lock:
+            if self._index is None and self._builder is None:
+                self._builder = threading.Thread(
+                    target=self.index, name="entry-search-index", daemon=True
+                )
+                self._builder.start()
+
+    def wait_built(self, seconds: float) -> bool:
+        """True once the index is there; waits at most `seconds` for a build under way."""
+        builder = self._builder
+        if builder is not None:
+            builder.join(timeout=seconds)
+        return self.built
 
     def index(self) -> EntryIndex:
         with self._lock:
