@@ -1,5 +1,6 @@
 """Speed of the staff's entry search (bot/faq/search.py): building its index without and with
-the cache in var/cache/, and the time of one search (the held-out questions, uk/en/nl/ru).
+the cache in var/cache/, the time of one search (the held-out questions, uk/en/nl/ru), and of
+similar_waiting (bot/escalation/similar.py) over a queue of 300 waiting tickets on SQLite.
 
     .venvs/app/bin/python -m bench.measure.kbsearch_speed          # uses the cache if there
     .venvs/app/bin/python -m bench.measure.kbsearch_speed --cold   # deletes it first
@@ -8,11 +9,18 @@ the cache in var/cache/, and the time of one search (the held-out questions, uk/
 from __future__ import annotations
 
 import argparse
+import asyncio
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from bench.measure.similar_tickets import labelled
+from bot.db.migrate import migrate
+from bot.db.session import make_engine, make_sessionmaker
+from bot.escalation import similar, tickets
+from bot.escalation.tickets import ExcerptLine
 from bot.faq.search import EntrySearch
 from bot.semantics.embedder import shared_embedder
 
@@ -58,6 +66,45 @@ def main() -> None:
     print(
         f"search: {len(ms)} queries, p50 {np.percentile(ms, 50):.1f} ms, "
         f"p95 {np.percentile(ms, 95):.1f} ms, max {ms.max():.1f} ms"
+    )
+
+    asyncio.run(time_similar(search))
+
+
+async def time_similar(search: EntrySearch, *, queue: int = 300) -> None:
+    cases = labelled()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/bench.db"
+        migrate(url)
+        engine = make_engine(url)
+        sessions = make_sessionmaker(engine)
+        async with sessions.begin() as session:
+            made = []
+            for number in range(queue):
+                text = cases.texts[number % len(cases.texts)]
+                question = text if number < len(cases.texts) else f"{text} ({number})"
+                made.append(
+                    await tickets.create_ticket(
+                        session,
+                        conversation_id=f"bench-{number}",
+                        channel="web",
+                        language=cases.languages[number % len(cases.texts)],
+                        question=question,
+                        excerpt=[ExcerptLine("newcomer", question)],
+                    )
+                )
+        timings = []
+        async with sessions() as session:
+            for ticket in made[:20]:
+                started = time.perf_counter()
+                await similar.similar_waiting(session, ticket, shared_embedder(), search=search)
+                timings.append(time.perf_counter() - started)
+        await engine.dispose()
+    ms = np.array(timings) * 1000
+    print(
+        f"similar_waiting over {queue} waiting tickets: first call {ms[0]:.0f} ms "
+        f"(embeds the {queue} questions), then p50 {np.percentile(ms[1:], 50):.1f} ms, "
+        f"max {ms[1:].max():.1f} ms"
     )
 
 
