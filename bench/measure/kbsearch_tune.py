@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from bot.faq import words as word_module
 from bot.faq.schema import Entry, load_knowledge_base
-from bot.faq.search import EntrySearch, entry_texts, word_documents
+from bot.faq.search import EntrySearch, embedded_texts, entry_documents, word_documents
 from bot.faq.words import WordIndex
 from bot.semantics.embedder import Vectors, shared_embedder
 
@@ -87,18 +87,9 @@ def main() -> None:
     print(f"{len(queries)} held-out questions, {len(entries)} entries")
     asked = cached("heldout", queries, embedder.queries)
 
-    texts: list[str] = []
-    owners_list: list[int] = []
-    for number, entry in enumerate(entries):
-        for text, _language in entry_texts(entry):
-            texts.append(text)
-            owners_list.append(number)
+    texts, owners_list, _languages = embedded_texts(entries)
     owners = np.array(owners_list)
-    documents = [
-        entry.title.get(language) + "\n" + "\n".join(getattr(entry.questions, language))
-        for entry in entries
-        for language in ("uk", "en", "nl")
-    ]
+    documents = [document for entry in entries for document in entry_documents(entry)]
     document_owners = np.repeat(np.arange(len(entries)), 3)
     meaning = {
         "queries": best_per_entry(

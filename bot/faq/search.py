@@ -73,6 +73,21 @@ def entry_texts(entry: Entry) -> list[tuple[str, Language]]:
     return list(texts.items())
 
 
+def embedded_texts(
+    entries: Sequence[Entry],
+) -> tuple[list[str], list[int], list[Language]]:
+    """Every entry's texts in order: the texts, the entry number and language of each."""
+    texts: list[str] = []
+    owners: list[int] = []
+    languages: list[Language] = []
+    for number, entry in enumerate(entries):
+        for text, language in entry_texts(entry):
+            texts.append(text)
+            owners.append(number)
+            languages.append(language)
+    return texts, owners, languages
+
+
 def entry_documents(entry: Entry) -> list[str]:
     """One passage per language: the entry's title and all its training questions."""
     return [
@@ -191,14 +206,7 @@ def _forget_old_caches(cache_dir: Path, key: str) -> None:
 def build_index(faq_dir: Path, embedder: Embedder, *, cache_dir: Path | None) -> EntryIndex:
     started = time.perf_counter()
     entries = load_knowledge_base(faq_dir).entries
-    texts: list[str] = []
-    owners: list[int] = []
-    languages: list[Language] = []
-    for number, entry in enumerate(entries):
-        for text, language in entry_texts(entry):
-            texts.append(text)
-            owners.append(number)
-            languages.append(language)
+    texts, owners, languages = embedded_texts(entries)
     documents = [document for entry in entries for document in entry_documents(entry)]
     key = content_key(faq_dir, embedder)
     if cache_dir is not None and cache_dir.is_dir():

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.staff_models import AuditEntry
+from bot.db.staff_models import AuditEntry, StaffUser
 from bot.faq.search import EntrySearch
 from bot.semantics.embedder import Vectors
 from bot.staff.roles import Role
@@ -27,6 +27,17 @@ __all__ = ["entry_search"]
 Sessions = async_sessionmaker[AsyncSession]
 JSON = {"accept": "application/json", "x-requested-with": "fetch"}
 QUESTION = "у ребенка болят зубы"
+
+
+async def signed_in(
+    app: FastAPI, client: httpx.AsyncClient, search: EntrySearch, db: Sessions, **account: Any
+) -> StaffUser:
+    """An account made with make_staff's keywords, signed in on `client`; the app searches
+    with `search`."""
+    app.state.entry_search = search
+    user = await make_staff(db, **account)
+    assert (await sign_in(client, email=user.email)).status_code == 303
+    return user
 
 
 async def searches(db: Sessions) -> list[AuditEntry]:
@@ -52,9 +63,7 @@ async def test_without_a_session_the_search_is_refused(
 async def test_an_admin_without_agent_or_editor_role_gets_403(
     app: FastAPI, client: httpx.AsyncClient, entry_search: EntrySearch, db: Sessions
 ) -> None:
-    app.state.entry_search = entry_search
-    await make_staff(db, email="eva@almere.example", name="Eva", roles=[Role.admin])
-    assert (await sign_in(client, email="eva@almere.example")).status_code == 303
+    await signed_in(app, client, entry_search, db, email="eva@almere.example", roles=[Role.admin])
     answer = await client.get("/staff/api/entries", params={"q": "BSN"}, headers=JSON)
     assert answer.status_code == 403
     assert answer.json() == {"error": "forbidden", "reason": "role"}
@@ -64,9 +73,7 @@ async def test_an_admin_without_agent_or_editor_role_gets_403(
 async def test_an_agent_finds_entries_in_the_newcomers_language(
     app: FastAPI, client: httpx.AsyncClient, entry_search: EntrySearch, db: Sessions
 ) -> None:
-    app.state.entry_search = entry_search
-    agent = await make_staff(db, roles=[Role.agent])
-    assert (await sign_in(client, email=agent.email)).status_code == 303
+    agent = await signed_in(app, client, entry_search, db, roles=[Role.agent])
     answer = await client.get(
         "/staff/api/entries", params={"q": QUESTION, "lang": "uk"}, headers=JSON
     )
@@ -94,9 +101,7 @@ async def test_an_agent_finds_entries_in_the_newcomers_language(
 async def test_an_editor_searches_in_their_own_language_by_default(
     app: FastAPI, client: httpx.AsyncClient, entry_search: EntrySearch, db: Sessions
 ) -> None:
-    app.state.entry_search = entry_search
-    editor = await make_staff(db, roles=[Role.editor], language="en")
-    assert (await sign_in(client, email=editor.email)).status_code == 303
+    await signed_in(app, client, entry_search, db, roles=[Role.editor], language="en")
     answer = await client.get("/staff/api/entries", params={"q": "BSN"}, headers=JSON)
     assert answer.status_code == 200
     assert answer.json()["language"] == "en"
@@ -107,9 +112,7 @@ async def test_an_editor_searches_in_their_own_language_by_default(
 async def test_bad_parameters_are_refused(
     app: FastAPI, client: httpx.AsyncClient, entry_search: EntrySearch, db: Sessions
 ) -> None:
-    app.state.entry_search = entry_search
-    agent = await make_staff(db, roles=[Role.agent])
-    assert (await sign_in(client, email=agent.email)).status_code == 303
+    await signed_in(app, client, entry_search, db, roles=[Role.agent])
     for params in ({"q": "BSN", "lang": "de"}, {"q": "x" * 501}, {"q": "BSN", "limit": "0"}):
         answer = await client.get("/staff/api/entries", params=params, headers=JSON)
         assert answer.status_code == 422, params
@@ -150,10 +153,9 @@ async def test_while_the_index_is_built_the_page_is_told_to_ask_again(
     app: FastAPI, client: httpx.AsyncClient, db: Sessions, tmp_path: Path, monkeypatch: Any
 ) -> None:
     slow = SlowEmbedder()
-    app.state.entry_search = EntrySearch(ROOT, slow, cache_dir=tmp_path / "cache")
     monkeypatch.setattr(entries, "BUILD_WAIT_SECONDS", 0.2)
-    agent = await make_staff(db, roles=[Role.agent])
-    assert (await sign_in(client, email=agent.email)).status_code == 303
+    building = EntrySearch(ROOT, slow, cache_dir=tmp_path / "cache")
+    await signed_in(app, client, building, db, roles=[Role.agent])
     answer = await client.get("/staff/api/entries", params={"q": "BSN"}, headers=JSON)
     assert answer.status_code == 503
     assert answer.json() == {"error": "index_building"}
