@@ -9,10 +9,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from bot.config import Settings
+from bot.faq.search import EntrySearch  # kbsearch
+from bot.semantics.embedder import shared_embedder  # kbsearch
 from bot.staff.deps import SignInRequired, StaffForbidden
 from bot.staff.oidc import OidcClient
 from bot.staff.pages import make_environment, render
-from bot.staff.routes import admin, auth, home, oidc, profile
+from bot.staff.routes import admin, auth, entries, home, oidc, profile  # kbsearch: entries
 from bot.staff.state import StaffState, session_rules
 
 STATIC = Path(__file__).parent / "static"
@@ -70,4 +72,11 @@ def include_staff(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(StaffForbidden, forbidden)
     for area in (auth, oidc, home, profile, admin):
         app.include_router(area.router, prefix=PREFIX)
+    # kbsearch: one entry search per process; its index is built (or read from var/cache) on
+    # the first search
+    app.state.entry_search = EntrySearch(
+        settings.project_root, shared_embedder(), cache_dir=settings.var_dir / "cache"
+    )
+    app.include_router(entries.router, prefix=PREFIX)
+    # end kbsearch
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="staff-static")
