@@ -87,7 +87,8 @@ def write_devset(questions: list[DevQuestion], path: Path) -> None:
 
 
 def append(new_rows: list[dict[str, Any]], *, path: Path, lock: Path) -> list[DevQuestion]:
-    entry_ids = set(load_knowledge_base(PROJECT_ROOT / "faq").by_id())
+    entries = load_knowledge_base(PROJECT_ROOT / "faq").by_id()
+    entry_ids = set(entries)
     questions = load_devset(path) if path.exists() else []
     known = {(q.language, _normal(q.text)) for q in questions}
     sides: Counter[tuple[str, str, str]] = Counter(
@@ -101,11 +102,18 @@ def append(new_rows: list[dict[str, Any]], *, path: Path, lock: Path) -> list[De
         for entry in (expected, *also):
             if entry not in entry_ids and entry not in (NO_ENTRY, CRISIS):
                 raise SystemExit(f"unknown entry '{entry}' for: {text}")
+        if expected in (NO_ENTRY, CRISIS) and also:
+            raise SystemExit(f"'{expected}' takes no `also`: {text}")
         if not is_url(source):
             raise SystemExit(f"not a URL: {source}")
         if (language, _normal(text)) in known:
             print(f"already in the set, left out: {text}", file=sys.stderr)
             continue
+        if expected in entries and language != "ru":
+            training = {_normal(t) for t in getattr(entries[expected].questions, language)}
+            if _normal(text) in training:
+                print(f"a training question of {expected}, left out: {text}", file=sys.stderr)
+                continue
         row_id = f"{language}-{_next_number(questions + added, language):03d}"
         tune, report = sides[(language, expected, "tune")], sides[(language, expected, "report")]
         split: Split = (

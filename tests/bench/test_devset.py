@@ -177,3 +177,26 @@ def test_appending_refuses_an_unknown_entry(tmp_path: Path) -> None:
     row = {"lang": "en", "exp": "no_such_entry", "src": "https://example.nl", "text": "Q?"}
     with pytest.raises(SystemExit, match="unknown entry"):
         append([row], path=tmp_path / "q.yml", lock=tmp_path / "split.lock")
+
+
+def test_appending_refuses_also_on_a_row_without_an_entry(tmp_path: Path) -> None:
+    row = {
+        "lang": "en",
+        "exp": CRISIS,
+        "also": ["health_huisarts"],
+        "src": "https://example.nl",
+        "text": "Q?",
+    }
+    with pytest.raises(SystemExit, match="takes no `also`"):
+        append([row], path=tmp_path / "q.yml", lock=tmp_path / "split.lock")
+
+
+def test_appending_leaves_out_a_training_question(tmp_path: Path) -> None:
+    kb = load_knowledge_base(PROJECT_ROOT / "faq").by_id()
+    trained = kb["work_rights"].questions.en[0]
+    rows = [
+        {"lang": "en", "exp": "work_rights", "src": "https://example.nl", "text": trained.upper()},
+        {"lang": "en", "exp": "work_rights", "src": "https://example.nl", "text": "Not trained?"},
+    ]
+    added = append(rows, path=tmp_path / "q.yml", lock=tmp_path / "split.lock")
+    assert [q.text for q in added] == ["Not trained?"]
