@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -126,8 +135,30 @@ class Ticket(Base):
     delivered_at: Mapped[dt.datetime | None]
     solved: Mapped[bool | None]
     closed_at: Mapped[dt.datetime | None]
+    close_reason: Mapped[str | None] = mapped_column(String(200))
+    # What staff wrote before translation, its language, whether a machine translated it, and
+    # the knowledge-base entry it was (an answer with an entry needs no translation).
+    answer_original: Mapped[str | None] = mapped_column(Text)
+    answer_source_language: Mapped[str | None] = mapped_column(String(2))
+    answer_machine_translated: Mapped[bool] = mapped_column(default=False, server_default=false())
+    answer_entry_id: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TicketEvent(Base):
+    """One step in a ticket's life (bot/escalation/history.py), whoever took it and through
+    whichever face: its history, and what the staff workspace's live updates follow. No
+    newcomer text: `detail` is a closing reason, an engine or a delivery state."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str | None] = mapped_column(String(80))
+    detail: Mapped[str | None] = mapped_column(String(200))
 
 
 class OutboxJob(Base):

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import repository
 from bot.db.models import InboxMessage, Ticket, utcnow
+from bot.escalation import history
 from bot.escalation.outbox import Context, Finish, Handler, RetryLater
 from bot.escalation.tickets import add_job, display_code
 from bot.language import SUPPORTED, Language
@@ -70,6 +71,7 @@ def mark_delivered(ticket_id: int, *, state: str = "delivered") -> Finish:
         if ticket is not None:
             ticket.delivery_state = state
             ticket.delivered_at = utcnow() if state == "delivered" else None
+            history.record(session, ticket, "failed" if state == "failed" else "delivered")
             if state == "failed":
                 dedupe = f"notify_undelivered:{ticket.id}:{ticket.answer_count}"
                 add_job(session, ticket, "notify_undelivered", dedupe)

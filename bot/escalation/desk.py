@@ -164,7 +164,7 @@ async def release(
     """Hands a claimed ticket back to the queue: one's own claim, or anyone's with force."""
     ticket = await find_by_id(session, ticket_id=ticket_id)
     check(ticket, "release", staff=staff, force=force)
-    return await _apply(tickets.unclaim(session, code=ticket.code), ticket)
+    return await _apply(tickets.unclaim(session, code=ticket.code, staff=staff), ticket)
 
 
 async def answer(
@@ -190,13 +190,10 @@ async def answer(
     answered = await _apply(
         tickets.answer(session, code=ticket.code, staff=staff, text=text), ticket
     )
-    _set_if_stored(
-        answered,
-        answer_original=original,
-        answer_source_language=source_language,
-        answer_machine_translated=machine_translated,
-        answer_entry_id=entry_id,
-    )
+    answered.answer_original = original
+    answered.answer_source_language = source_language
+    answered.answer_machine_translated = machine_translated
+    answered.answer_entry_id = entry_id
     return answered
 
 
@@ -206,9 +203,9 @@ async def close(
     """Closes a ticket in any state but closed."""
     ticket = await find_by_id(session, ticket_id=ticket_id)
     check(ticket, "close", staff=staff)
-    closed = await _apply(tickets.close(session, code=ticket.code), ticket)
-    _set_if_stored(closed, close_reason=reason)
-    return closed
+    return await _apply(
+        tickets.close(session, code=ticket.code, staff=staff, reason=reason), ticket
+    )
 
 
 async def _apply(change: Awaitable[Ticket], ticket: Ticket) -> Ticket:
@@ -219,12 +216,3 @@ async def _apply(change: Awaitable[Ticket], ticket: Ticket) -> Ticket:
         raise StateChanged(ticket, detail=f": {error}") from None
     except tickets.TicketError:
         raise EmptyAnswer(ticket) from None
-
-
-def _set_if_stored(ticket: Ticket, **values: object) -> None:
-    """Sets the columns the database has (the answer's history and a closing reason come with
-    migration 0006); the others are not stored yet."""
-    columns = Ticket.__table__.columns
-    for name, value in values.items():
-        if name in columns:
-            setattr(ticket, name, value)

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import OutboxJob, Ticket, utcnow
+from bot.escalation import history
 
 State = Literal["open", "claimed", "answered", "closed"]
 STATES: tuple[State, ...] = ("open", "claimed", "answered", "closed")
@@ -173,6 +174,7 @@ async def create_ticket(
     )
     session.add(ticket)
     await session.flush()
+    history.record(session, ticket, "created", detail="urgent" if urgent else None)
     add_job(session, ticket, "notify_staff", f"notify_staff:{ticket.id}")
     return ticket
 
@@ -222,12 +224,14 @@ async def claim(session: AsyncSession, *, code: str, staff: str) -> Ticket:
     _move(ticket, "claimed")
     ticket.claimed_by = staff
     ticket.claimed_at = utcnow()
+    history.record(session, ticket, "claimed", actor=staff)
     return ticket
 
 
-async def unclaim(session: AsyncSession, *, code: str) -> Ticket:
+async def unclaim(session: AsyncSession, *, code: str, staff: str | None = None) -> Ticket:
     ticket = await get_ticket(session, code, for_update=True)
     _move(ticket, "open")
+    history.record(session, ticket, "released", actor=staff or ticket.claimed_by)
     ticket.claimed_by = None
     ticket.claimed_at = None
     return ticket
@@ -260,14 +264,19 @@ async def answer(session: AsyncSession, *, code: str, staff: str, text: str) -> 
     ticket.answer_count += 1
     ticket.delivery_state = "pending"
     ticket.delivered_at = None
+    history.record(session, ticket, "answered", actor=staff)
     add_job(session, ticket, "deliver_answer", f"deliver_answer:{ticket.id}:{ticket.answer_count}")
     return ticket
 
 
-async def close(session: AsyncSession, *, code: str) -> Ticket:
+async def close(
+    session: AsyncSession, *, code: str, staff: str | None = None, reason: str | None = None
+) -> Ticket:
     ticket = await get_ticket(session, code, for_update=True)
     _move(ticket, "closed")
     ticket.closed_at = utcnow()
+    ticket.close_reason = reason
+    history.record(session, ticket, "closed", actor=staff, detail=reason)
     return ticket
 
 
@@ -286,8 +295,10 @@ async def record_solved(
     if solved:
         _move(ticket, "closed")
         ticket.closed_at = utcnow()
+        history.record(session, ticket, "solved")
     else:
         _move(ticket, "open")
+        history.record(session, ticket, "reopened")
         ticket.claimed_by = None
         ticket.claimed_at = None
         add_job(

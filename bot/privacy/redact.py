@@ -245,6 +245,8 @@ def _phones(text: str) -> list[_Span]:
             if not _ends_number(text, end) or (cut < len(run) and run[cut].isdigit()):
                 continue
             kind = _phone_kind(run[:cut])
+            if kind == "public" and digits_before[cut] == 9 and bsn_is_valid(run[:cut]):
+                continue  # 0800 0000 9 passes the 11-test: a BSN, which the BSN detector takes
             if kind is not None:
                 spans.append(_Span(match.start(), end, "phone" if kind == "phone" else None))
                 position = end

@@ -481,3 +481,9 @@ def test_identifier_never_survives(before: str, identifier: str, after: str) -> 
 def test_redacting_twice_changes_nothing(text: str) -> None:
     once = redact(text).text
     assert redact(once) == Redaction(text=once, kinds=())
+
+
+def test_a_bsn_that_starts_like_a_free_number_is_redacted() -> None:
+    """080000009 passes the 11-test: it is a BSN, not the free 0800 line it starts like."""
+    assert "080000009" not in redact("mijn nummer\n080000009\n").text
+    assert redact("bel 0800-1234").text == "bel 0800-1234"
