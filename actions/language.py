@@ -26,3 +26,15 @@ class ValidateSlotMappings(ValidationAction):
         if language in LANGUAGES and language != tracker.get_slot("language"):
             return {"language": language}
         return {}
+
+    async def validate_language(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Keeps a language we speak and clears anything else (the default is used then).
+
+        rasa-sdk validates every slot set in a turn and warns when a slot has no method."""
+        return {"language": slot_value if slot_value in LANGUAGES else None}

@@ -239,5 +239,7 @@ async def _announce_when_ready(rasa: RasaClient, settings: Settings) -> None:
     """Tells the person at the terminal where to chat, once Rasa has loaded its model."""
     while not await rasa.is_ready():  # noqa: ASYNC110 (polling another process)
         await asyncio.sleep(1.0)
-    log.warning("Wegwijs is ready: open %s in your browser to chat.", settings.effective_public_url)
-    log.warning("The staff workspace: %s/staff/", settings.effective_public_url)
+    # INFO, not WARNING: nothing is wrong. Our loggers log INFO by default (bot/logs.py), so
+    # the person who ran `make run` still sees these lines.
+    log.info("Wegwijs is ready: open %s in your browser to chat.", settings.effective_public_url)
+    log.info("The staff workspace: %s/staff/", settings.effective_public_url)

@@ -39,5 +39,34 @@ def _cache_action_answer_validator() -> None:
     RemoteAction._validate_action_result = validate_action_result
 
 
+def _keep_library_deprecations_ignored() -> None:
+    """PYTHONWARNINGS=ignore (bot/training.py) is what the Rasa server runs with, but two
+    imports put filters in front of it: sanic's (Rasa 3.6 pins 21.12) adds "once" for
+    DeprecationWarning, and Rasa's logging set-up "once" for UserWarning. Every pinned library
+    used afterwards (pkg_resources, sanic_cors, matplotlib's pyparsing) then prints a
+    deprecation into the operator's log. They are not ours to fix and say nothing about the
+    running service: the ignore is put back in front after each of the two."""
+    if "ignore" not in os.environ.get("PYTHONWARNINGS", "").split(","):
+        return
+    import importlib.util
+
+    if importlib.util.find_spec("rasa") is None:  # not the Rasa environment
+        return
+    import warnings
+
+    import sanic.app  # noqa: F401 (its import adds the "once" filter)
+    from rasa.utils import common
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    rasa_filters = common._filter_warnings
+
+    def filter_warnings(*args: object, **kwargs: object) -> None:
+        rasa_filters(*args, **kwargs)  # type: ignore[arg-type]
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+    common._filter_warnings = filter_warnings
+
+
+_keep_library_deprecations_ignored()
 if os.environ.get("WEGWIJS_RASA_SPEEDUPS", "1") != "0":
     _cache_action_answer_validator()

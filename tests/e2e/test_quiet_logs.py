@@ -59,14 +59,6 @@ def logs_of(log_dir: Path) -> dict[str, str]:
     return {path.name: path.read_text(errors="replace") for path in log_dir.glob("*.log")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known loud lines, issue 13: the action server warns 'Skipping validation for `language`: "
-        "there is no validation method specified' (rasa_sdk.forms) and two more per run; when "
-        "they are fixed this test passes, and strict xfail then fails: remove this marker"
-    ),
-)
 @pytest.mark.parametrize("language", ["uk", "en", "nl"])
 def test_a_conversation_an_escalation_and_a_staff_answer_log_nothing_loud(
     quiet_stack: Stack, language: str
@@ -107,3 +99,19 @@ def test_a_conversation_an_escalation_and_a_staff_answer_log_nothing_loud(
     loud = {name: loud_lines(text) for name, text in logs.items()}
     loud["wegwijs staff"] = [line for text in staff_output for line in loud_lines(text)]
     assert {name: lines for name, lines in loud.items() if lines} == {}
+
+
+def test_the_ready_lines_are_still_shown_at_info(quiet_stack: Stack) -> None:
+    """`make run` prints where to chat once Rasa is ready: at INFO now, and still logged."""
+    deadline = time.monotonic() + 30
+    while True:
+        ready = [
+            json.loads(line)
+            for line in (quiet_stack.log_dir / "gateway.log").read_text().splitlines()
+            if line.startswith("{") and "Wegwijs is ready" in line
+        ]
+        if ready or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert [entry["level"] for entry in ready] == ["info"]
+    assert quiet_stack.url.rsplit(":", 1)[1] in ready[0]["event"]
