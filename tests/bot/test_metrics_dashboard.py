@@ -39,7 +39,8 @@ def test_every_metric_of_the_dashboard_exists(tmp_path: Path) -> None:
     database.close()
     assert len(used) >= 10
     assert used <= exposed, used - exposed
-    assert "wegwijs_answers_total" in used and "wegwijs_tickets_overdue" in used
+    assert "wegwijs_answers_total" in used
+    assert "wegwijs_tickets_overdue" in used
 
 
 def test_the_deployments_probe_livez_and_readyz() -> None:
