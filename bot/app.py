@@ -25,8 +25,10 @@ from bot.db.session import make_engine, make_sessionmaker
 from bot.escalation.delivery import AnswerRouter, WebDelivery, staff_use_the_cli
 from bot.escalation.office_hours import AnswerTimes
 from bot.escalation.outbox import Handler, OutboxDispatcher
+from bot.health import build_health_router, database_check, rasa_check, redis_check
 from bot.key_store import KeyStore
 from bot.language import LanguageDecider, normalize_hint
+from bot.metrics_wiring import observe_routes, start_metrics
 from bot.privacy.erasure import purge_forever
 from bot.privacy.requests import PrivacyRequests
 from bot.privacy.tracker_events import tracker_engine
@@ -84,6 +86,11 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
             answer_times=AnswerTimes.from_settings(settings),
         )
         app.state.rasa = rasa
+        checks = {"rasa": rasa_check(rasa), "database": database_check(sessions)}
+        if settings.redis_url:
+            checks["redis"] = redis_check(settings.redis_url)
+        app.state.readiness_checks = checks
+        metrics = start_metrics(settings)
         announcer = asyncio.create_task(_announce_when_ready(rasa, settings))
 
         # --- Telegram: runs with the gateway when TELEGRAM_BOT_TOKEN is set -----------------
@@ -138,6 +145,8 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
             if telegram is not None:
                 await telegram.stop()
             announcer.cancel()
+            if metrics is not None:
+                metrics.stop()
             await rasa.close()
             await conversation_limiter.aclose()
             await client_limiter.aclose()
@@ -208,7 +217,9 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
         message = texts.gateway_text("invalid_request", language, detail=str(error.detail))
         return error_response(error.status_code, "http_error", language, message)
 
+    observe_routes(app)  # outermost: request latency per route template (bot/metrics.py)
     app.include_router(build_router())
+    app.include_router(build_health_router())  # /livez, /readyz
     app.include_router(build_webhook_router())  # Telegram's webhook mode
 
     @app.get("/healthz", tags=["operations"])

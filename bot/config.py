@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     # only (the client's address for the per-client rate limit). Empty: no proxy in front.
     forwarded_allow_ips: str = Field(default="", alias="FORWARDED_ALLOW_IPS")
 
+    # Prometheus metrics (bot/metrics.py) on a port of their own, never the public one: off
+    # when METRICS_PORT is 0; GATEWAY_WORKERS must be 1 (one process holds the counters).
+    metrics_host: str = Field(default="127.0.0.1", alias="METRICS_HOST")
+    metrics_port: int = Field(default=0, ge=0, alias="METRICS_PORT")
+
     # Telegram (optional): runs when a token is given.
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(

@@ -24,6 +24,7 @@ from bot.escalation.tickets import ExcerptLine, display_code
 from bot.faq.build import FAQ_INTENT_PREFIX
 from bot.insights import recording
 from bot.language import SUPPORTED, Language, LanguageDecider
+from bot.metrics import count_answer
 from bot.privacy.redact import redact
 from bot.privacy.requests import REQUESTS, PrivacyRequests
 from bot.rasa_client import RasaClient, RasaMessage
@@ -209,6 +210,8 @@ class ConversationService:
                 await recording.mark_escalation(
                     session, conversation_id=conversation_id, ticket_id=ticket_id
                 )
+        if text is not None:
+            count_answer(turn)  # the operators' metric, the same outcome as the turn event
         return turn
 
     async def handle_button(

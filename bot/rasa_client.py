@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from bot.metrics import observe_rasa
+
 # Set per request by the gateway's middleware (bot/idempotency.py): the message's idempotency
 # key, sent to Rasa in the metadata (so a retry can find it in the tracker), and the time
 # spent waiting for Rasa (reported in the Server-Timing header; the load benchmark reads it).
@@ -72,6 +74,7 @@ class RasaClient:
         if key is not None:
             metadata = {**metadata, "message_key": key}
         started = time.perf_counter()
+        ok = False
         try:
             response = await self._client.post(
                 "/webhooks/rest/webhook",
@@ -81,9 +84,11 @@ class RasaClient:
                 headers={CONVERSATION_HEADER: sender},
             )
             response.raise_for_status()
+            ok = True
         except httpx.HTTPError as error:
             raise RasaUnavailable(str(error) or type(error).__name__) from error
         finally:
+            observe_rasa(time.perf_counter() - started, ok=ok)
             spent = RASA_SECONDS.get()
             if spent is not None:
                 spent.append(time.perf_counter() - started)

@@ -1,0 +1,103 @@
+"""/metrics, /livez and /readyz on a real gateway: metrics on their own port with nothing
+personal in them, and readiness that says 503 (naming Rasa) when Rasa is down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support import Stack, WebChat, free_port, stack_settings
+
+pytestmark = pytest.mark.stack
+
+NAME = "Oksana Zwartveld-Kowalczyk"
+PHONE = "0612345678"
+
+
+@pytest.fixture(scope="module")
+def metrics_stack(trained_model: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = Stack(stack_settings(tmp_path_factory.mktemp("metrics")))
+    running.environment["METRICS_PORT"] = str(free_port())
+    running.start()
+    yield running
+    running.stop()
+
+
+def metrics_url(stack: Stack) -> str:
+    return f"http://127.0.0.1:{stack.environment['METRICS_PORT']}/metrics"
+
+
+def scrape(stack: Stack) -> str:
+    response = httpx.get(metrics_url(stack), timeout=10)
+    assert response.status_code == 200
+    return response.text
+
+
+def samples(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    found: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found.setdefault(sample.name, []).append((dict(sample.labels), sample.value))
+    return found
+
+
+def test_ready_when_rasa_the_database_are_up(metrics_stack: Stack) -> None:
+    assert httpx.get(f"{metrics_stack.url}/livez").json() == {"status": "ok"}
+    ready = httpx.get(f"{metrics_stack.url}/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"] == {"rasa": True, "database": True}  # no REDIS_URL: no check
+
+
+def test_metrics_are_not_on_the_public_port(metrics_stack: Stack) -> None:
+    assert httpx.get(f"{metrics_stack.url}/metrics").status_code == 404
+
+
+def test_a_conversation_is_counted_and_nothing_personal_is_in_the_metrics(
+    metrics_stack: Stack,
+) -> None:
+    chat = WebChat(metrics_stack.url, language="en")
+    try:
+        chat.start()
+        chat.say(f"My name is {NAME}, my phone is {PHONE}. How do I register at the municipality?")
+        chat.say("blorp flarn quux")
+        token = chat.token
+    finally:
+        chat.close()
+    text = scrape(metrics_stack)
+    for personal in (NAME, "Zwartveld", PHONE, token):
+        assert personal not in text
+    found = samples(text)
+    answers = {
+        (labels["outcome"], labels["language"]): value
+        for labels, value in found["wegwijs_answers_total"]
+    }
+    assert sum(answers.values()) == 2
+    assert sum(value for (_, language), value in answers.items() if language == "en") == 2
+    routes = {labels["route"] for labels, _ in found["wegwijs_http_request_duration_seconds_count"]}
+    assert "/api/conversations/{token}/messages" in routes
+    assert not any(token in route for route in routes)
+    rasa_calls = sum(v for _, v in found["wegwijs_rasa_request_duration_seconds_count"])
+    assert rasa_calls >= 3  # the greeting and two messages
+    assert found["wegwijs_database_scrape_ok"] == [({}, 1.0)]
+    assert found["wegwijs_tickets_waiting"] == [({}, 0.0)]
+    assert found["wegwijs_deliveries_failed"] == [({}, 0.0)]
+
+
+def test_a_404_is_counted_under_no_path_of_its_own(metrics_stack: Stack) -> None:
+    assert httpx.get(f"{metrics_stack.url}/no/such/{PHONE}").status_code == 404
+    text = scrape(metrics_stack)
+    assert PHONE not in text
+    assert 'route="unmatched"' in text
+
+
+def test_not_ready_names_rasa_when_it_is_down(metrics_stack: Stack) -> None:
+    """Last in the module: Rasa stays down."""
+    metrics_stack.stop(("rasa",))
+    ready = httpx.get(f"{metrics_stack.url}/readyz", timeout=10)
+    assert ready.status_code == 503
+    assert ready.json()["down"] == ["rasa"]
+    assert ready.json()["checks"] == {"rasa": False, "database": True}
+    assert httpx.get(f"{metrics_stack.url}/livez").status_code == 200
