@@ -17,6 +17,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         choices=[
             "language",
             "eval",
+            "devset",
             "load",
             "resources",
             "delivery",
@@ -26,6 +27,12 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         ],
     )
     command.add_argument("--url", help="eval: a running gateway instead of a new stack")
+    command.add_argument(
+        "--split",
+        choices=["report", "tune"],
+        default="report",
+        help="devset: which part of bench/devset (tune on `tune` only)",
+    )
     command.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     command.add_argument(
         "--seconds", type=float, default=60.0, help="load, tuning: seconds per level"
@@ -53,6 +60,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         )
     if args.what in ("eval", "all"):
         _evaluate(settings, write=args.write, url=args.url)
+    if args.what in ("devset", "all"):
+        _bench_devset(settings, args)
     if args.what in ("load", "all"):
         _bench_load(settings, args)
     if args.what in ("resources", "all"):
@@ -69,6 +78,44 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.what == "tuning":
         _bench_tuning(settings, args)
     return 0
+
+
+def _bench_devset(settings: Settings, args: argparse.Namespace) -> None:
+    """bench/devset's real questions through the real stack (bench/measure/devset.py)."""
+    import tempfile
+
+    from bench.devset import load_devset
+    from bench.measure.devset import format_markdown, rasa_api, run_devset, save_results
+    from bench.measure.devset_plots import devset_png
+    from bot.faq.schema import TOPICS, load_knowledge_base
+    from bot.stack import Stack, stack_settings
+
+    root = settings.project_root
+    kb = load_knowledge_base(root / "faq")
+    questions = [q for q in load_devset() if q.split == args.split]
+    print(f"Starting a local stack for {len(questions)} questions (about 60 s)...", file=sys.stderr)
+    stack = Stack(stack_settings(Path(tempfile.mkdtemp(prefix="wegwijs-devset-"))))
+    stack.start()
+    try:
+        with rasa_api(stack) as api:
+            results = run_devset(stack.url, api, kb, questions)
+    finally:
+        stack.stop()
+    save_results(results, settings.var_dir / "bench" / f"devset-{args.split}.json")
+    png = devset_png(
+        results,
+        list(TOPICS),
+        root / f"devset-{args.split}.png",
+        f"bench/devset, {args.split} split (n={len(results)})",
+    )
+    markdown = format_markdown(results, args.split, [png.relative_to(root)])
+    _publish(
+        root,
+        f"devset-{args.split}",
+        markdown,
+        write=args.write,
+        command=f"wegwijs bench devset --split {args.split} --write",
+    )
 
 
 def _bench_delivery(settings: Settings, args: argparse.Namespace) -> None:
