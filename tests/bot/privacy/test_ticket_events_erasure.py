@@ -5,25 +5,17 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.db.models import TicketEvent
-from bot.escalation import desk, tickets
-from bot.escalation.tickets import ExcerptLine
+from bot.escalation import desk
 from bot.privacy import erasure
+from tests.bot.escalation.test_desk import new_ticket
 from tests.bot.privacy.conftest import Stores
 
 
 async def test_forget_takes_the_ticket_events(stores: Stores) -> None:
-    async with stores.sessions.begin() as session:
-        ticket = await tickets.create_ticket(
-            session,
-            conversation_id="we-events",
-            channel="web",
-            language="uk",
-            question="Де жити?",
-            excerpt=[ExcerptLine("newcomer", "Де жити?")],
-        )
+    ticket = await new_ticket(stores.sessions)
     async with stores.sessions.begin() as session:
         await desk.claim(session, ticket_id=ticket.id, staff="Anna #web1")
-    await erasure.forget(stores.sessions, stores.tracker, "we-events")
+    await erasure.forget(stores.sessions, stores.tracker, ticket.conversation_id)
     async with stores.sessions() as session:
         left = await session.scalar(select(func.count()).select_from(TicketEvent))
     assert left == 0
