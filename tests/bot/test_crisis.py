@@ -129,6 +129,15 @@ POSITIVES: list[tuple[str, CrisisKind]] = [
     ("не могу дышать", "medical"),
     ("у него инфаркт", "medical"),
     ("вызовите скорую", "medical"),
+    # plain words for a medical emergency (issue 17)
+    ("моя дитина погано дихає", "medical"),
+    ("Ви чи хтось із вас у небезпечній для життя ситуації?", "medical"),
+    ("my baby is barely breathing", "medical"),
+    ("it is life-threatening", "medical"),
+    ("mijn kind ademt heel moeilijk", "medical"),
+    ("is het levensgevaarlijk?", "medical"),
+    ("мой ребенок плохо дышит", "medical"),
+    ("это опасно для жизни", "medical"),
 ]
 
 NEGATIVES = [
@@ -136,6 +145,10 @@ NEGATIVES = [
     "Where can I find emergency housing?",
     "emergency number for the gemeente?",
     "who do I call in an emergency?",
+    "When to call 112",  # the huisarts entry says when: 112 for danger to life
+    "In case of emergency",
+    "дихальні вправи для вагітних",
+    "ademhalingsoefeningen bij stress",
     "I am dying to learn Dutch",
     "how do I kill time while I wait for my appointment?",
     "suicide prevention volunteer work",
