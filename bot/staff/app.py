@@ -15,6 +15,8 @@ from bot.staff.deps import SignInRequired, StaffForbidden
 from bot.staff.oidc import OidcClient
 from bot.staff.pages import make_environment, render
 from bot.staff.routes import admin, auth, entries, home, oidc, profile  # kbsearch: entries
+from bot.staff.routes.answer import router as answer_router  # ticket
+from bot.staff.routes.ticket import router as ticket_router  # ticket
 from bot.staff.state import StaffState, session_rules
 
 STATIC = Path(__file__).parent / "static"
@@ -79,4 +81,6 @@ def include_staff(app: FastAPI, settings: Settings) -> None:
     )
     app.include_router(entries.router, prefix=PREFIX)
     # end kbsearch
+    for router in (ticket_router, answer_router):  # ticket
+        app.include_router(router, prefix=PREFIX)  # ticket
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="staff-static")
