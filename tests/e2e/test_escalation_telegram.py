@@ -63,8 +63,14 @@ def buttons_of(message: dict[str, Any]) -> dict[str, str]:
 class EscalationStack:
     """The module's fake Telegram and its one running stack (switched by database)."""
 
-    def __init__(self, fake: FakeTelegram, tmp: pytest.TempPathFactory) -> None:
+    def __init__(
+        self,
+        fake: FakeTelegram,
+        tmp: pytest.TempPathFactory,
+        environment: dict[str, str] | None = None,
+    ) -> None:
         self.fake = fake
+        self.environment = environment or {}  # more variables (the staff workspace's tests)
         self.tmp = tmp
         self.database = ""
         self.stack: Stack | None = None
@@ -85,6 +91,7 @@ class EscalationStack:
             "STAFF_LANGUAGE": "en",
             "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
             "OUTBOX_POLL_SECONDS": "0.2",
+            **self.environment,
         }
         mark = len(self.fake.calls)
         self.stack.start()

@@ -144,6 +144,7 @@ class StaffSite:
         self.url_of_db = f"sqlite:///{var_dir / 'staff.db'}"
         self.settings = staff_settings(var_dir, DATABASE_URL=self.url_of_db, **settings)
         self._serving: Any = None
+        self.app: FastAPI | None = None
         self.url = ""
 
     def __enter__(self) -> StaffSite:
@@ -159,6 +160,7 @@ class StaffSite:
             await engine.dispose()  # in the server's own event loop
 
         app = staff_app(make_sessionmaker(engine), self.settings, lifespan=lifespan)
+        self.app = app  # tests may set app.state (the entry search) before they browse
         self._serving = serving(app)
         self.url = self._serving.__enter__()
         return self
