@@ -15,6 +15,7 @@ from bot.staff.deps import SignInRequired, StaffForbidden
 from bot.staff.oidc import OidcClient
 from bot.staff.pages import make_environment, render
 from bot.staff.routes import admin, auth, entries, home, oidc, profile  # kbsearch: entries
+from bot.staff.routes.queue import router as queue_router  # queue
 from bot.staff.state import StaffState, session_rules
 
 STATIC = Path(__file__).parent / "static"
@@ -79,4 +80,5 @@ def include_staff(app: FastAPI, settings: Settings) -> None:
     )
     app.include_router(entries.router, prefix=PREFIX)
     # end kbsearch
+    app.include_router(queue_router, prefix=PREFIX)  # queue
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="staff-static")
