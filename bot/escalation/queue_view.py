@@ -176,9 +176,8 @@ async def changes_since(
     if not events:
         return [], after_id
     ids = {event.ticket_id for event in events}
-    codes = dict(
-        (await session.execute(select(Ticket.id, Ticket.code).where(Ticket.id.in_(ids)))).all()
-    )
+    found = await session.execute(select(Ticket.id, Ticket.code).where(Ticket.id.in_(ids)))
+    codes: dict[int, str] = {ticket_id: code for ticket_id, code in found.all()}
     changes = [  # an erased ticket's events go with it: none is left without a code
         QueueChange(
             id=event.id,

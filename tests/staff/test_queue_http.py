@@ -340,3 +340,14 @@ def test_the_stream_ends_with_signed_out_when_the_session_goes(
     events = read_events(live.url, cookies, {}, until=1)
     remover.join()
     assert [event for _id, event, _data in events] == ["signed_out"]
+
+
+def test_a_quiet_stream_sends_heartbeats(live: StaffSite) -> None:
+    cookies = signed_in_cookies(live, roles=[Role.agent])
+    with (
+        httpx.Client(base_url=live.url, cookies=cookies, timeout=5) as http,
+        http.stream("GET", "/staff/events", headers=STREAM) as answer,
+    ):
+        for line in answer.iter_lines():
+            if line == ": heartbeat":
+                break

@@ -69,7 +69,7 @@ def _filter(
     return QueueFilter(
         language=language if language in LANGUAGES else None,
         topic=(topic or "").strip()[:MAX_FILTER] or None,
-        state=chosen,  # type: ignore[arg-type]
+        state=chosen,
         channel=(channel or "").strip()[:MAX_FILTER] or None,
         mine=identity(principal) if mine in ("1", "on", "true") else None,
     )
