@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
@@ -41,6 +42,12 @@ from bot.texts import load_texts
 
 log = logging.getLogger("wegwijs.gateway")
 STATIC = Path(__file__).parent / "static"
+
+
+def same_origin(origin: str, host: str | None) -> bool:
+    """A request from a page of this gateway itself (the staff workspace's forms): its Origin
+    names the host it was sent to. A page elsewhere cannot make its browser say that."""
+    return bool(host) and urlsplit(origin).netloc.lower() == (host or "").lower()
 
 
 def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAPI:
@@ -184,7 +191,12 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
     @app.middleware("http")
     async def refuse_foreign_origins(request: Request, call_next):  # type: ignore[no-untyped-def]
         origin = request.headers.get("origin")
-        if request.method == "POST" and origin and origin.rstrip("/") not in settings.origins:
+        if (
+            request.method == "POST"
+            and origin
+            and origin.rstrip("/") not in settings.origins
+            and not same_origin(origin, request.headers.get("host"))
+        ):
             language = (
                 normalize_hint(request.headers.get("accept-language")) or settings.default_language
             )

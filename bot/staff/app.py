@@ -26,7 +26,10 @@ HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",  # invitation links carry their token in the path
+    # Invitation links carry their token in the path: it never leaves the workspace. (Not
+    # "no-referrer": with it a browser's form posts say "Origin: null", which the gateway's
+    # origin check refuses.)
+    "Referrer-Policy": "same-origin",
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
         "form-action 'self'; base-uri 'none'; object-src 'none'"

@@ -3,6 +3,10 @@ Bot API standing in for Telegram and the fake LibreTranslate for the translation
 
 - A Telegram newcomer's Ukrainian question is answered from the browser in Dutch: the answer
   arrives through the Bot API in Ukrainian, marked as translated by a computer.
+- Two employees in real Chromium: a Ukrainian web newcomer's ticket appears live in both
+  queues; Anna reads it in Dutch and claims it, Bram sees the claim; Anna answers in Dutch
+  and the newcomer's web conversation shows it in Ukrainian, marked as translated; the audit
+  log holds every step.
 - One answer goes to three newcomers (uk, en, nl) at once, each in their own language, also
   when the gateway is killed while the first delivery is on its way: each arrives once.
 """
@@ -18,20 +22,30 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, expect
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
+from bot.config import sync_url
 from bot.db.models import Ticket
 from bot.db.session import make_engine, make_sessionmaker
-from bot.db.staff_models import StaffUser
-from bot.escalation.tickets import normalize_code
+from bot.db.staff_models import AuditEntry, StaffUser
+from bot.escalation.tickets import display_code, normalize_code
 from tests.e2e.test_escalation_telegram import (
     LEASE_SECONDS,
     STAFF_CHAT,
     EscalationStack,
     new_newcomer,
 )
+from tests.e2e.test_escalation_web import CASES, ask_a_person, poll
 from tests.fake_libretranslate import FakeLibreTranslate, running_fake
 from tests.fake_telegram import FakeTelegram
-from tests.staff.support import PASSWORD, csrf_of, form_token_of, make_staff
+from tests.staff.conftest import browser, new_page
+from tests.staff.support import PASSWORD, browser_sign_in, csrf_of, form_token_of, make_staff
+from tests.staff.test_browser import accessible
+from tests.support import WebChat
+
+__all__ = ["browser"]  # the staff tests' Chromium
 
 pytestmark = pytest.mark.stack
 
@@ -193,3 +207,105 @@ def test_one_answer_reaches_three_newcomers_once_each_through_a_killed_gateway(
         delivered(stack, codes[language])
         _ticket, jobs, _posts = stack.ticket(codes[language])
         assert [job.kind for job in jobs].count("deliver_answer") == 1
+
+
+def audit_of(stack: EscalationStack) -> list[tuple[str, str | None]]:
+    assert stack.stack is not None
+    engine = create_engine(sync_url(stack.stack.settings.effective_database_url, driver="psycopg"))
+    try:
+        with Session(engine) as session:
+            rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+            return [(row.action, row.target) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def test_two_employees_work_a_ukrainian_web_question_live_in_dutch(
+    workspace: tuple[EscalationStack, FakeLibreTranslate], browser: Browser
+) -> None:
+    stack, _engine = workspace
+    assert stack.stack is not None
+    url = stack.stack.url
+    add_staff(stack, email="anna.live@almere.example", name="Anna Live")
+    add_staff(stack, email="bram.live@almere.example", name="Bram Live")
+    anna, anna_errors = new_page(browser)
+    bram, bram_errors = new_page(browser)
+    chat = WebChat(url)
+    try:
+        for page, email in ((anna, "anna.live@almere.example"), (bram, "bram.live@almere.example")):
+            browser_sign_in(page, url, email=email)
+            page.goto(f"{url}/staff/queue")
+            expect(page.locator("#queue-live")).to_have_attribute("data-state", "live")
+
+        chat.start()
+        code = ask_a_person(chat, CASES["uk"])
+        stored = normalize_code(code)
+        for page in (anna, bram):  # without a reload
+            expect(page.get_by_role("link", name=f"Ticket {code} openen")).to_be_visible(
+                timeout=15_000
+            )
+
+        anna.get_by_role("link", name=f"Ticket {code} openen").press("Enter")
+        expect(anna.get_by_role("heading", level=1)).to_contain_text(display_code(stored))
+        expect(
+            anna.get_by_text("Vertaald door een computer uit het Oekraïens").first
+        ).to_be_visible()
+        expect(anna.locator("blockquote .translated").first).to_contain_text("<nl>")
+        accessible(anna)
+        anna.get_by_role("button", name="Ik pak deze vraag op").press("Enter")
+        expect(anna.get_by_text("U hebt de vraag opgepakt.")).to_be_visible()
+
+        row = bram.get_by_role("row", name=re.compile(code))
+        expect(row).to_contain_text("Anna Live", timeout=15_000)
+        expect(row).to_contain_text("Opgepakt")
+
+        anna.get_by_label("Uw antwoord").fill(ANSWER_NL)
+        anna.get_by_role("button", name="Bekijk de vertaling").press("Enter")
+        expect(anna.locator("#preview")).to_contain_text("<uk> Зателефонуйте або Приходьте")
+        anna.get_by_role("button", name="Verstuur dit antwoord").press("Enter")
+        expect(anna.get_by_text("Het antwoord is verstuurd.")).to_be_visible()
+
+        data = poll(chat, wait=20)
+        staff_message = next(m for m in data["messages"] if m["sender"] == "staff")
+        assert staff_message["language"] == "uk"
+        assert "<uk> Зателефонуйте або Приходьте" in staff_message["text"]
+        assert MACHINE_NOTICE["uk"] in staff_message["text"]
+        assert ANSWER_NL in staff_message["text"]  # the original, one look away
+    finally:
+        chat.close()
+        anna.context.close()
+        bram.context.close()
+    assert anna_errors == []
+    assert bram_errors == []
+    steps = audit_of(stack)
+    target = f"ticket:{stored}"
+    for step in (("ticket_opened", target), ("ticket_claimed", target),
+                 ("answer_previewed", target), ("ticket_answered", target)):  # fmt: skip
+        assert step in steps, step
+    assert sum(1 for action, _ in steps if action == "sign_in") >= 2
+    assert sum(1 for action, _ in steps if action == "queue_viewed") >= 2
+
+
+def test_a_foreign_page_cannot_post_to_the_workspace_but_its_own_pages_can(
+    workspace: tuple[EscalationStack, FakeLibreTranslate],
+) -> None:
+    stack, _engine = workspace
+    assert stack.stack is not None
+    url = stack.stack.url
+    with httpx.Client(base_url=url, headers={"accept": "text/html"}) as client:
+        page = client.get("/staff/sign-in")
+        form = {
+            "email": "x@almere.example",
+            "password": "wrong",
+            "csrf_token": form_token_of(page.text),
+        }
+        foreign = client.post(
+            "/staff/sign-in", data=form, headers={"origin": "https://evil.example"}
+        )
+        assert foreign.status_code == 403
+        assert foreign.json()["error"]["code"] == "origin_not_allowed"
+        hidden = client.post("/staff/sign-in", data=form, headers={"origin": "null"})
+        assert hidden.status_code == 403
+        own = client.post("/staff/sign-in", data=form, headers={"origin": url})
+        assert own.status_code != 403  # it reached the sign-in (and the password was wrong)
+        assert "origin_not_allowed" not in own.text

@@ -60,10 +60,10 @@ def test_the_queue_updates_live(site: StaffSite, signed_in_page: SignedInPage) -
             await desk.claim(session, ticket_id=made.id, staff="Bas Jansen #web99")
 
     site.run(bas_claims)
-    expect(page.get_by_role("status")).to_have_text(f"{shown} geclaimd door Bas Jansen")
+    expect(page.get_by_role("status")).to_have_text(f"{shown} opgepakt door Bas Jansen")
     row = page.get_by_role("row", name=re.compile(shown))
     expect(row.get_by_role("cell", name="Bas Jansen")).to_be_visible()
-    expect(row).to_contain_text("Geclaimd")
+    expect(row).to_contain_text("Opgepakt")
     accessible(page)
     tab_reaches_every_control(page)
 
