@@ -317,3 +317,22 @@ async def test_without_an_engine_the_page_says_the_answer_goes_as_written(
     now = await ticket_now(db, ticket.id)
     assert now.answer == "Bel ons."
     assert not now.answer_machine_translated
+
+
+async def test_an_english_speaking_agent_reads_and_previews_in_english(
+    client: httpx.AsyncClient, db: Sessions
+) -> None:
+    ticket = await new_ticket(db)
+    token = await agent_client(client, db, language="en")
+    page = shown(await client.get(f"/staff/tickets/{ticket.code}"))
+    assert "Translated by a computer from Ukrainian" in page
+    assert "<en> " in page
+    assert "I take this question" in page
+    preview = shown(
+        await client.post(
+            f"/staff/tickets/{ticket.code}/preview",
+            data={"csrf_token": token, "text": "Please call us."},
+        )
+    )
+    assert "This is what the newcomer reads (Ukrainian):" in preview
+    assert "<en> <uk> Please call us." in preview
