@@ -23,6 +23,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
             "delivery",
             "safety",
             "tuning",
+            "staff-queue",
             "all",
         ],
     )
@@ -75,6 +76,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
         safety = safety_markdown(run_safety_benchmark(load_knowledge_base(root / "faq"), root))
         _publish(root, "safety", safety, write=args.write, command="wegwijs bench safety --write")
+    if args.what in ("staff-queue", "all"):
+        _bench_staff_queue(settings, args)
     if args.what == "tuning":
         _bench_tuning(settings, args)
     return 0
@@ -129,6 +132,24 @@ def _bench_delivery(settings: Settings, args: argparse.Namespace) -> None:
         markdown,
         write=args.write,
         command="wegwijs bench delivery --write",
+    )
+
+
+def _bench_staff_queue(settings: Settings, args: argparse.Namespace) -> None:
+    """The queue over 10,000 tickets and 50 live streams (bench/measure/staff_queue.py)."""
+    from bench.measure.staff_queue import format_markdown, run_staff_queue_benchmark
+
+    report = (
+        run_staff_queue_benchmark(tickets=1000, requests=20, clients=10, rounds=3)
+        if args.quick
+        else run_staff_queue_benchmark()
+    )
+    _publish(
+        settings.project_root,
+        "staff-queue",
+        format_markdown(report),
+        write=args.write,
+        command="wegwijs bench staff-queue --write" + (" --quick" if args.quick else ""),
     )
 
 
