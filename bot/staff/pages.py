@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.staff.deps import StaffPrincipal
 from bot.staff.roles import Role
 from bot.staff.state import staff_state
 from bot.staff.texts import staff_texts
+from bot.texts import load_texts
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -38,6 +40,18 @@ def page_language(request: Request, principal: StaffPrincipal | None) -> str:
     return hint if hint in ("nl", "en") else staff_state(request).settings.staff_language
 
 
+@lru_cache(maxsize=4)
+def topic_titles(root: Path) -> dict[str, dict[str, str]]:
+    """Each topic's name in every language, as the newcomers' topic buttons say it
+    (texts/buttons.yml topic_<topic>)."""
+    buttons = load_texts(root).buttons
+    return {
+        name.removeprefix("topic_"): dict(spec["title"])
+        for name, spec in buttons.items()
+        if name.startswith("topic_")
+    }
+
+
 def render(
     request: Request,
     template: str,
@@ -48,12 +62,18 @@ def render(
 ) -> HTMLResponse:
     state = staff_state(request)
     language = page_language(request, principal)
+    titles = topic_titles(state.root)
+
+    def topic_name(topic: str | None) -> str:
+        return titles.get(topic or "", {}).get(language, topic or "")
+
     html = state.templates.get_template(template).render(
         request=request,
         principal=principal,
         language=language,
         t=staff_texts(state.root, language),
         Role=Role,
+        topic_name=topic_name,
         csrf_token=context.pop("csrf_token", principal.csrf_token if principal else ""),
         **context,
     )

@@ -97,6 +97,7 @@ async def test_an_agent_reads_the_question_in_dutch_with_the_original_and_it_is_
     assert "Dringend" in html
     assert "Chat op de website" in html
     assert "Vraag gesteld" in html  # the history
+    assert "<dd>Inschrijven en documenten</dd>" in html  # the topic by its name, not its code
     actions = await audit_actions(db)
     assert ("ticket_opened", f"ticket:{ticket.code}", "{'searched': False}") in actions
     assert not any("зареєстр" in detail or "Almere" in detail for *_, detail in actions)
