@@ -23,7 +23,7 @@ CASES = [
     ("DigiD", "registration_digid", "both"),
     ("113", "health_mental_health", "words"),
     ("eigen risico", "health_insurance", "words"),
-    ("TWV", "work_permission_status_holders_asylum", "words"),
+    ("TWV", "work_permission_status_holders_asylum", "both"),
     ("у ребенка болят зубы", "health_dentist", "meaning"),
     ("жена беременна, что делать", "health_pregnancy", "meaning"),
     ("мені потрібна допомога психолога", "health_mental_health", "both"),
