@@ -422,7 +422,8 @@ class ConversationService:
 
     @staticmethod
     def _offered(messages: list[RasaMessage]) -> tuple[str, ...]:
-        """Knowledge-base entries offered as buttons ("did you mean")."""
+        """Knowledge-base entries offered as buttons ("did you mean", or "see also" under an
+        answer)."""
         offered: list[str] = []
         for message in messages:
             for button in message.buttons:
