@@ -96,12 +96,20 @@ def test_one_entry_answers_three_newcomers_in_their_languages(
     expect(legend).to_be_visible()
     for language in ("en", "nl"):
         page.locator(f"#also-{made[language].code}").check()
+    page.get_by_label("Uw antwoord").fill("Een concept dat blijft staan.")
     page.get_by_label("Zoek in de kennisbank").fill("BSN aanvragen")
     page.keyboard.press("Enter")
-    # The search reloads the page: the ticks are made again after it.
-    for language in ("en", "nl"):
-        page.locator(f"#also-{made[language].code}").check()
+    # Only the results are replaced: the ticks and the draft stay, focus goes to the results.
     choice = page.locator("input[name=entry_id][value=registration_bsn]")
+    expect(choice).to_have_count(1)
+    expect(page.locator("#entry-results")).to_be_focused()
+    assert page.url.endswith("?q=BSN+aanvragen")
+    for language in ("en", "nl"):
+        expect(page.locator(f"#also-{made[language].code}")).to_be_checked()
+    expect(page.get_by_label("Uw antwoord")).to_have_value("Een concept dat blijft staan.")
+    page.get_by_label("Zoek in de kennisbank").fill("")
+    page.get_by_label("Zoek in de kennisbank").fill("BSN aanvragen")
+    page.keyboard.press("Enter")
     expect(choice).to_have_count(1)
     choice.check()
     accessible(page)

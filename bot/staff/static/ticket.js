@@ -1,6 +1,38 @@
 // The ticket page: when a colleague (or the Telegram group, or the CLI) changes this ticket,
 // say so in the live region and offer a reload; the text comes from the page (YAML).
+// The entry search replaces only its results, so the ticked similar tickets, the draft and
+// its preview stay as they are (without script the form reloads the page, as before).
 "use strict";
+(() => {
+  const search = document.getElementById("entry-search");
+  const results = document.getElementById("entry-results");
+  if (!search || !results || !window.fetch || !window.DOMParser) return;
+  search.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const url = new URL(search.action, window.location.href);
+    url.searchParams.set("q", new FormData(search).get("q") || "");
+    results.setAttribute("aria-busy", "true");
+    const status = document.createElement("p");
+    status.setAttribute("role", "status");
+    status.textContent = results.dataset.searchingText;
+    results.replaceChildren(status);
+    try {
+      const response = await fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+      if (!response.ok) throw new Error(String(response.status));
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const found = page.getElementById("entry-results");
+      if (!found) throw new Error("no results on the page");
+      results.replaceChildren(...Array.from(found.childNodes).map((node) => document.importNode(node, true)));
+      window.history.replaceState(null, "", url.pathname + url.search);
+    } catch (_error) {
+      status.textContent = results.dataset.failedText;
+      results.replaceChildren(status);
+    } finally {
+      results.removeAttribute("aria-busy");
+      results.focus();
+    }
+  });
+})();
 (() => {
   const page = document.getElementById("ticket");
   const live = document.getElementById("live");
