@@ -18,6 +18,7 @@ from bot.staff.routes import admin, auth, entries, home, oidc, profile  # kbsear
 from bot.staff.routes.answer import router as answer_router  # ticket
 from bot.staff.routes.queue import router as queue_router  # queue
 from bot.staff.routes.ticket import router as ticket_router  # ticket
+from bot.staff.routes.trends import router as trends_router  # insights
 from bot.staff.state import StaffState, session_rules
 
 STATIC = Path(__file__).parent / "static"
@@ -88,4 +89,5 @@ def include_staff(app: FastAPI, settings: Settings) -> None:
     for router in (ticket_router, answer_router):  # ticket
         app.include_router(router, prefix=PREFIX)  # ticket
     app.include_router(queue_router, prefix=PREFIX)  # queue
+    app.include_router(trends_router, prefix=PREFIX)  # insights
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="staff-static")

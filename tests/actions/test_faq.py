@@ -7,8 +7,8 @@ import asyncio
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.fallback import consecutive_misses
 from actions import context
+from actions.fallback import consecutive_misses
 from actions.faq import ActionAnswerFaq, choose, faq_ranking, previous_bot_action, see_also
 
 
