@@ -51,7 +51,24 @@ def _check_faq(settings: Settings, _args: argparse.Namespace) -> int:
         f"marked for review: {homepages} homepage(s) ('review: homepage'), "
         f"{len(review) - homepages} unconfirmed deep link(s) ('review: unconfirmed')."
     )
+    _report_drafts(settings)
     return 0
+
+
+def _report_drafts(settings: Settings) -> None:
+    """Drafts never answer, so they never fail the check: it says what each still needs."""
+    from bot.faq.drafts import load_drafts
+
+    drafts = load_drafts(settings.effective_drafts_dir)
+    if not drafts:
+        return
+    print(f"Drafts (never used to answer until finished and moved): {len(drafts)}")
+    for draft in drafts:
+        shown = draft.path.relative_to(settings.project_root) if draft.path.is_relative_to(
+            settings.project_root) else draft.path  # fmt: skip
+        print(f"  {shown}: {len(draft.missing)} thing(s) still needed")
+        for item in draft.missing:
+            print(f"    {item}")
 
 
 def _check_links(settings: Settings, args: argparse.Namespace) -> int:

@@ -77,6 +77,7 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
             retention_days=settings.retention_days,
             timezone=ZoneInfo(settings.timezone),
             kept_replies=replies,
+            drafts=settings.effective_drafts_dir,
         )
         conversation_limiter = make_rate_limiter(
             settings, limit=settings.rate_limit_per_conversation, window=60.0, scope="conversation"

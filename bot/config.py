@@ -144,10 +144,17 @@ class Settings(BaseSettings):
     # used invitations and sign-in attempts past the throttling window go at every purge.
     audit_retention_days: int = Field(default=365, ge=30, alias="AUDIT_RETENTION_DAYS")
 
+    # Draft entries started in the editors' workspace (bot/faq/drafts.py); default faq/drafts/.
+    drafts_dir: Path | None = Field(default=None, alias="DRAFTS_DIR")
+
     # Links the gateway fills into texts ([[name]]).
     municipality_contact_url: str = Field(
         default="https://www.almere.nl/contact", alias="MUNICIPALITY_CONTACT_URL"
     )
+
+    @property
+    def effective_drafts_dir(self) -> Path:
+        return self.drafts_dir or self.project_root / "faq" / "drafts"
 
     @property
     def effective_database_url(self) -> str:

@@ -39,6 +39,8 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
+from bot.faq.schema import entry_paths
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 LANGUAGES = ("uk", "en", "nl")
@@ -55,7 +57,7 @@ def examples() -> tuple[list[str], list[str], list[str], list[str], list[str]]:
                         texts.append(line.strip()[2:])
                         intents.append(block["intent"])
                         languages.append(language)
-    for path in sorted((ROOT / "faq").glob("*/*.yml")):
+    for path in entry_paths(ROOT / "faq"):
         entry = yaml.safe_load(path.read_text(encoding="utf-8"))
         for language in LANGUAGES:
             for question in entry["questions"][language]:

@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import delete, exists, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,6 +30,7 @@ from bot.db.models import (
 )
 from bot.db.repository import BUTTON_LIFETIME
 from bot.db.turn_models import TurnEvent, turn_pseudonym
+from bot.faq.drafts import take_out_quotes
 from bot.privacy import tracker_events
 from bot.privacy.staff_records import StaffRetention, purge_staff_records
 
@@ -44,13 +46,19 @@ class Erased:
     events: int
     tickets: int
     feedback: int
+    draft_questions: int = 0
 
 
 async def forget(
-    sessions: async_sessionmaker[AsyncSession], tracker: AsyncEngine, conversation_id: str
+    sessions: async_sessionmaker[AsyncSession],
+    tracker: AsyncEngine,
+    conversation_id: str,
+    *,
+    drafts: Path | None = None,
 ) -> Erased:
     """Everything stored about one conversation. Tickets go too (with their staff posts and
-    outbox jobs), whatever their state: the user asked for it."""
+    outbox jobs), whatever their state: the user asked for it; and the questions of theirs
+    an editor's draft entry quotes (in `drafts`, DRAFTS_DIR)."""
     async with sessions.begin() as session:
         tickets = await _rowcount(
             session, delete(Ticket).where(Ticket.conversation_id == conversation_id)
@@ -67,7 +75,12 @@ async def forget(
         )
         await session.execute(delete(Conversation).where(Conversation.id == conversation_id))
     events = await tracker_events.delete_conversation_events(tracker, conversation_id)
-    return Erased(events=events, tickets=tickets, feedback=feedback)
+    quoted = 0
+    if drafts is not None:
+        quoted = await asyncio.to_thread(
+            take_out_quotes, drafts, conversations=[turn_pseudonym(conversation_id)]
+        )
+    return Erased(events=events, tickets=tickets, feedback=feedback, draft_questions=quoted)
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,7 @@ class Purged:
     feedback_unlinked: int
     staff_records: int = 0
     turn_texts: int = 0
+    draft_questions: int = 0
 
     def __str__(self) -> str:
         return (
@@ -90,7 +104,8 @@ class Purged:
             f"{self.feedback_unlinked} feedback answers unlinked from their conversation; "
             f"{self.staff_records} ended staff sessions, old sign-in attempts, used invitations "
             "and old audit entries; "
-            f"{self.turn_texts} turn events' messages cleared (their counts stay)"
+            f"{self.turn_texts} turn events' messages cleared (their counts stay); "
+            f"{self.draft_questions} newcomers' questions taken out of draft entries"
         )
 
 
@@ -101,6 +116,7 @@ async def purge(
     conversation_days: int,
     closed_ticket_days: int,
     staff: StaffRetention | None = None,
+    drafts: Path | None = None,
     now: dt.datetime | None = None,
 ) -> Purged:
     """Deletes what is older than the retention periods, and nothing else.
@@ -150,6 +166,9 @@ async def purge(
             .values(**TURN_EVENT_FORGOTTEN),
         )
     events = await tracker_events.delete_events_before(tracker, cutoff)
+    quoted = 0
+    if drafts is not None:
+        quoted = await asyncio.to_thread(take_out_quotes, drafts, quoted_before=cutoff.date())
     return Purged(
         events=events,
         conversations=conversations,
@@ -160,6 +179,7 @@ async def purge(
         feedback_unlinked=feedback_unlinked,
         staff_records=staff_records,
         turn_texts=turn_texts,
+        draft_questions=quoted,
     )
 
 
@@ -181,6 +201,7 @@ async def purge_forever(
                 conversation_days=settings.retention_days,
                 closed_ticket_days=settings.closed_ticket_retention_days,
                 staff=StaffRetention.of(settings),
+                drafts=settings.effective_drafts_dir,
             )
             log.info("purge: deleted %s", purged)
         except (SQLAlchemyError, OSError) as error:
@@ -202,6 +223,7 @@ async def purge_expired(settings: Settings) -> Purged:
             conversation_days=settings.retention_days,
             closed_ticket_days=settings.closed_ticket_retention_days,
             staff=StaffRetention.of(settings),
+            drafts=settings.effective_drafts_dir,
         )
     finally:
         await tracker.dispose()

@@ -8,6 +8,7 @@ inside a Rasa turn would be undone when Rasa saves the turn.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -37,8 +38,10 @@ class PrivacyRequests:
         retention_days: int,
         timezone: ZoneInfo,
         kept_replies: KeyStore | None = None,
+        drafts: Path | None = None,
     ) -> None:
         self._sessions = sessions
+        self._drafts = drafts  # editors' draft entries, which may quote the newcomer
         self._kept_replies = kept_replies  # answers kept a day for retried web messages
         self._tracker = tracker
         self._texts = texts
@@ -57,7 +60,9 @@ class PrivacyRequests:
                 )
             ]
         if request == "@forget_confirmed":
-            await erasure.forget(self._sessions, self._tracker, conversation_id)
+            await erasure.forget(
+                self._sessions, self._tracker, conversation_id, drafts=self._drafts
+            )
             if self._kept_replies is not None:
                 await self._kept_replies.forget(conversation_id)
             return [(self._texts.gateway_text("forgotten", language), [])]

@@ -11,6 +11,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.faq.schema import entry_paths
 from bot.language import SUPPORTED, Language
 from bot.privacy.redact import redact
 from bot.safety.crisis import (
@@ -240,7 +241,7 @@ def test_ordinary_question_does_not_fire(text: str) -> None:
 
 def _knowledge_base_questions() -> list[tuple[str, str]]:
     questions = []
-    for path in sorted((ROOT / "faq").glob("*/*.yml")):
+    for path in entry_paths(ROOT / "faq"):
         entry = yaml.safe_load(path.read_text(encoding="utf-8"))
         for field in ("questions", "heldout"):
             for texts in (entry.get(field) or {}).values():

@@ -51,7 +51,14 @@ async def make_staff(
 
 def staff_settings(var_dir: Path, **values: Any) -> Settings:
     """Settings for a workspace over plain http on 127.0.0.1 (cookies without Secure)."""
-    return Settings(**{"WEGWIJS_VAR_DIR": var_dir, "STAFF_COOKIE_SECURE": False, **values})
+    return Settings(
+        **{
+            "WEGWIJS_VAR_DIR": var_dir,
+            "STAFF_COOKIE_SECURE": False,
+            "DRAFTS_DIR": var_dir / "drafts",
+            **values,
+        }
+    )
 
 
 def staff_app(
