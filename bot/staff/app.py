@@ -16,6 +16,7 @@ from bot.staff.oidc import OidcClient
 from bot.staff.pages import make_environment, render
 from bot.staff.routes import admin, auth, entries, home, oidc, profile  # kbsearch: entries
 from bot.staff.routes.answer import router as answer_router  # ticket
+from bot.staff.routes.missed import router as missed_router  # missed
 from bot.staff.routes.queue import router as queue_router  # queue
 from bot.staff.routes.ticket import router as ticket_router  # ticket
 from bot.staff.state import StaffState, session_rules
@@ -88,4 +89,5 @@ def include_staff(app: FastAPI, settings: Settings) -> None:
     for router in (ticket_router, answer_router):  # ticket
         app.include_router(router, prefix=PREFIX)  # ticket
     app.include_router(queue_router, prefix=PREFIX)  # queue
+    app.include_router(missed_router, prefix=PREFIX)  # missed
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="staff-static")
