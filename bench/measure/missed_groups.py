@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,7 @@ class Quality:
     recall: float
     groups: int
     alone: int
+    mixed: float  # share of the groups of two or more with more than one language
 
 
 def _purity(grouped: list[list[int]], labels: list[str]) -> float:
@@ -50,9 +52,14 @@ def _purity(grouped: list[list[int]], labels: list[str]) -> float:
 
 
 def quality(
-    groups: list[list[int]], expected: list[str], topics: list[str], threshold: float
+    groups: list[list[int]],
+    expected: list[str],
+    topics: list[str],
+    languages: Sequence[str],
+    threshold: float,
 ) -> Quality:
     grouped = [members for members in groups if len(members) > 1]
+    mixed = sum(1 for members in grouped if len({languages[row] for row in members}) > 1)
     together = {
         (a, b) for members in grouped for a in members for b in members if a < b
     }  # fmt: skip
@@ -71,6 +78,7 @@ def quality(
         recall=right / len(same) if same else 1.0,
         groups=len(grouped),
         alone=len(groups) - len(grouped),
+        mixed=mixed / len(grouped) if grouped else 0.0,
     )
 
 
@@ -91,15 +99,15 @@ def main() -> None:
     for name, chosen in (("index", GROUP_THRESHOLD), ("raw", GROUP_THRESHOLD_RAW)):
         features = question_features(vectors, languages, index if name == "index" else None)
         print(f"\n{name} (chosen {chosen}):")
-        print("threshold  purity  topic  precision  recall  groups  alone")
+        print("threshold  purity  topic  precision  recall  groups  alone  mixed")
         for value in THRESHOLDS[name]:
             threshold = float(value)
-            made = quality(group_rows(features, threshold), expected, topics, threshold)
+            made = quality(group_rows(features, threshold), expected, topics, languages, threshold)
             mark = " <" if abs(made.threshold - chosen) < 1e-6 else ""
             print(
                 f"{made.threshold:9.2f}  {made.purity:6.1%}  {made.topic_purity:5.0%}  "
                 f"{made.precision:9.1%}  {made.recall:6.1%}  {made.groups:6d}  "
-                f"{made.alone:5d}{mark}"
+                f"{made.alone:5d}  {made.mixed:5.0%}{mark}"
             )
     many = np.repeat(vectors, 2000 // len(vectors) + 1, axis=0)[:2000]
     many = many + np.random.default_rng(0).normal(0, 0.01, many.shape).astype(np.float32)

@@ -5,15 +5,17 @@ Missed: a fallback, a "did you mean" where nothing was chosen, an escalation, or
 this did not help". Counting runs on the database (ix_turn_events_outcome_at); only the
 newest MAX_EVENTS missed messages of the period are read, to be grouped
 (bot/insights/clustering.py). Each message is embedded once, with the bot's model, and its
-vector stored on its event (at most EMBED_PER_PAGE per page: the rest is grouped on a later
-load). /forget and the purge clear a message's text and vector: it is then only counted, as
-forgotten, never shown, and a vector is never written back to a forgotten event.
+vector stored on its event: at most EMBED_PER_PAGE while a page waits, the rest by a task
+in the background (or `python -m bot insights-embed`), grouped on a later load. /forget and
+the purge clear a message's text and vector: it is then only counted, as forgotten, never
+shown, and a vector is never written back to a forgotten event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,10 +40,13 @@ from bot.semantics.embedder import Embedder, Vectors
 if TYPE_CHECKING:
     from bot.faq.search import EntryIndex
 
+log = logging.getLogger(__name__)
+
 PERIODS: Final = (7, 30, 90)
 DEFAULT_DAYS: Final = 30
 MAX_EVENTS: Final = 5000  # the newest missed messages of the period that are grouped
-EMBED_PER_PAGE: Final = 2000  # ~12 ms each on two cores
+# ~12 ms each on two cores: at most ~2.5 s more for a page; the rest in the background.
+EMBED_PER_PAGE: Final = 200
 EXAMPLES: Final = 5
 ENTRIES: Final = 5
 ANSWERS: Final = 3
@@ -269,6 +274,37 @@ def grouped_rows(
     return group_rows(features, GROUP_THRESHOLD if index is not None else GROUP_THRESHOLD_RAW)
 
 
+_background: set[asyncio.Task[int]] = set()
+
+
+def embedding_in_background() -> bool:
+    return bool(_background)
+
+
+async def background_done() -> None:
+    """Waits for the background embedding, if any (tests, benchmarks, a clean shutdown)."""
+    while _background:
+        await asyncio.gather(*_background)
+
+
+def embed_in_background(sessions: async_sessionmaker[AsyncSession], embedder: Embedder) -> bool:
+    """Starts embedding what a page left (one task per process); False if one runs."""
+    if _background:
+        return False
+
+    async def run() -> int:
+        try:
+            return await embed_missing(sessions, embedder, limit=MAX_EVENTS)
+        except Exception:
+            log.exception("embedding missed questions failed")
+            return 0
+
+    task = asyncio.get_running_loop().create_task(run(), name="insights-embed")
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    return True
+
+
 def _weeks(where: MissedFilter, now: dt.datetime) -> list[dt.date]:
     first, last = week_of(now - dt.timedelta(days=where.days)), week_of(now)
     return [first + dt.timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
@@ -349,7 +385,12 @@ async def missed_report(
         by_language, forgotten = await missed_counts(session, where, now=now)
         events = await _missed_events(session, where, now=now)
     missing = [(event.id, event.text) for event in events if event.vector is None]
-    made = await fill_vectors(sessions, embedder, missing[:embed_limit])
+    # While the background task embeds, a page does not wait for the model: it shows what
+    # is grouped so far.
+    now_embedded = missing[: embed_limit if not embedding_in_background() else 0]
+    made = await fill_vectors(sessions, embedder, now_embedded)
+    if len(missing) > len(now_embedded):
+        embed_in_background(sessions, embedder)
     rows: list[Vectors] = []
     kept: list[_Event] = []
     for event in events:

@@ -22,6 +22,7 @@ from bot.db.session import make_engine
 from bot.db.staff_models import AuditEntry
 from bot.db.turn_models import TurnEvent
 from bot.faq.search import EntrySearch
+from bot.insights import missed
 from bot.insights.missed import MissedFilter, entry_titles, missed_report
 from bot.insights.missed_export import spreadsheet_cell
 from bot.insights.recording import record_turn
@@ -252,3 +253,26 @@ async def test_every_view_and_export_is_audited_without_newcomer_text(
     for row in logged:
         for _language, question, _how in SCHOOL + BANK:
             assert question[:20] not in str(row.detail)
+
+
+async def test_a_page_embeds_a_bounded_batch_and_the_rest_follows_in_the_background(
+    db: Sessions, tmp_path: Path, entry_search: EntrySearch
+) -> None:
+    await seed_missed(db)
+    await forget_one(db, tmp_path, "we-forget")
+    asked = {
+        "embedder": shared_embedder(), "index": entry_search.index(),
+        "titles": entry_titles(PROJECT_ROOT), "reader": "nl",
+    }  # fmt: skip
+    first = await missed_report(db, MissedFilter(), now=utcnow(), embed_limit=3, **asked)  # type: ignore[arg-type]
+    assert (first.total, first.not_grouped) == (12, 8)
+    assert sum(group.size for group in first.groups) == 3
+    assert missed.embedding_in_background()  # the task the page started
+    await missed.background_done()
+    async with db() as session:
+        rows = list(await session.scalars(select(TurnEvent)))
+    embedded = len(SCHOOL) + len(BANK) + 1  # and the old one: every period's, newest first
+    assert sum(1 for row in rows if row.vector is not None) == embedded
+    assert all(row.vector is None for row in rows if row.text is None)
+    again = await missed_report(db, MissedFilter(), now=utcnow(), embed_limit=0, **asked)  # type: ignore[arg-type]
+    assert (again.not_grouped, [group.size for group in again.groups]) == (0, [6, 5])
