@@ -147,6 +147,26 @@ def _purge(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _insights_embed(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.db.session import make_engine, make_sessionmaker
+    from bot.insights.missed import embed_missing
+    from bot.semantics.embedder import shared_embedder
+
+    async def main() -> int:
+        engine = make_engine(settings.effective_database_url)
+        try:
+            return await embed_missing(
+                make_sessionmaker(engine), shared_embedder(), limit=args.limit
+            )
+        finally:
+            await engine.dispose()
+
+    print(f"Embedded {asyncio.run(main())} missed questions for the editors' groups.")
+    return 0
+
+
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
     from bench.measure.commands import run
 
@@ -178,6 +198,10 @@ COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] =
     "bench": ("run a benchmark and print (or --write to BENCHMARKS.md) its numbers", _bench),
     "staff": ("list, show, claim, answer and close newcomers' tickets (staff)", _staff),
     "staff-user": ("create staff workspace accounts and their invitation links", _staff_user),
+    "insights-embed": (
+        "embed missed questions for the editors' groups (the page does it too, bounded)",
+        _insights_embed,
+    ),
     "purge": ("delete conversations and closed tickets older than the retention periods", _purge),
 }
 
@@ -212,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.staff.cli import add_arguments as add_staff_user_arguments
 
             add_staff_user_arguments(command)
+        if name == "insights-embed":
+            command.add_argument(
+                "--limit", type=int, default=100_000, help="at most this many, newest first"
+            )
         if name == "chat":
             command.add_argument("--url", help="the gateway (default: this machine's)")
             command.add_argument("--language", choices=["uk", "en", "nl"], help="a language hint")

@@ -101,21 +101,32 @@ def _unit(matrix: Vectors) -> Vectors:
     return unit
 
 
+def question_features(
+    vectors: Vectors, languages: Sequence[str], index: EntryIndex | None
+) -> Vectors:
+    """Rows whose dot products are the same-question scores: the language-centred vector
+    and the profile over the entries side by side, weighted (PROFILE_WEIGHT), so a whole
+    matrix of scores is one product (the editors' groups of missed questions use it too).
+    Without `index`, the raw vectors (compare with SAME_QUESTION_RAW)."""
+    if index is None:
+        return vectors
+    centres = {language: index.language_centre(language) for language in set(languages)}
+    centred = _unit(vectors - np.stack([centres[language] for language in languages]))
+    near = index.profiles(vectors)
+    profiles = _unit(np.exp((near - near.max(axis=1, keepdims=True)) / PROFILE_SHARPNESS))
+    features: Vectors = np.hstack(
+        [np.sqrt(PROFILE_WEIGHT) * profiles, np.sqrt(1 - PROFILE_WEIGHT) * centred]
+    ).astype(np.float32)
+    return features
+
+
 def same_question_scores(
     vectors: Vectors, languages: Sequence[str], index: EntryIndex | None
 ) -> Vectors:
     """How much row 0 asks what each other row asks (compare with SAME_QUESTION, or with
     SAME_QUESTION_RAW when `index` is None)."""
-    if index is None:
-        raw: Vectors = vectors[1:] @ vectors[0]
-        return raw
-    centres = {language: index.language_centre(language) for language in set(languages)}
-    centred = _unit(vectors - np.stack([centres[language] for language in languages]))
-    near = index.profiles(vectors)
-    profiles = _unit(np.exp((near - near.max(axis=1, keepdims=True)) / PROFILE_SHARPNESS))
-    scores: Vectors = PROFILE_WEIGHT * (profiles[1:] @ profiles[0]) + (1 - PROFILE_WEIGHT) * (
-        centred[1:] @ centred[0]
-    )
+    features = question_features(vectors, languages, index)
+    scores: Vectors = features[1:] @ features[0]
     return scores
 
 
