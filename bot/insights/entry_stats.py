@@ -3,9 +3,13 @@ over a period and optionally one language, how often it answered, was offered as
 mean" button, was chosen from the buttons, was found helpful or not, and was followed by an
 escalation. Every entry of the knowledge base is listed, so the unused ones show too.
 
-Counted on the database from turn events (bot/insights/recording.py): one GROUP BY over the
-period's rows (ix_turn_events_at) for what an entry answered, and one GROUP BY on the
-`offered` strings, whose few distinct values are split here. No row is read one by one.
+Counted on the database from turn events (bot/insights/recording.py) with two GROUP BYs:
+the typed questions an entry answered (ix_turn_events_entry_at), and the "did you mean" turns
+(outcome "asked", ix_turn_events_outcome_at) by their `offered` comma list and choice, whose
+distinct values are split here. No event is read one by one. (One LIKE per entry on
+',' || offered || ',' scans every offer once per entry: measured no faster, see
+bench/measure/insights_speed.py.) An offer made in the same turn as an escalation is not
+counted: nobody could choose from it.
 
 The answer an entry gave is `entry_id` on a typed question, or `chosen` on a "did you mean":
 feedback and "escalated after" are marked on that same event, so they count for it."""
@@ -150,45 +154,57 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
 
+FEEDBACK: Final = ("helpful", "not_helpful", "escalated_after")
+
+
+def _feedback_sums() -> list[ColumnElement[int]]:
+    return [
+        _flag(TurnEvent.helpful.is_(True)),
+        _flag(TurnEvent.helpful.is_(False)),
+        _flag(TurnEvent.escalated_after.is_(True)),
+    ]
+
+
 async def answer_counts(
     session: AsyncSession, where: StatsFilter, *, now: dt.datetime
-) -> dict[str, dict[str, int]]:
-    """Per entry that answered in the period: answered, chosen, helpful, not helpful and
-    escalated after (one GROUP BY)."""
-    answering = func.coalesce(TurnEvent.entry_id, TurnEvent.chosen)
+) -> dict[str, Counter[str]]:
+    """Per entry that answered a typed question in the period: answered, helpful, not
+    helpful and escalated after (one GROUP BY on ix_turn_events_entry_at)."""
     query = (
-        select(
-            answering,
-            _flag(TurnEvent.entry_id.is_not(None)),
-            _flag(TurnEvent.chosen.is_not(None)),
-            _flag(TurnEvent.helpful.is_(True)),
-            _flag(TurnEvent.helpful.is_(False)),
-            _flag(TurnEvent.escalated_after.is_(True)),
-        )
-        .where(*where.where(now), answering.is_not(None))
-        .group_by(answering)
+        select(TurnEvent.entry_id, func.count(), *_feedback_sums())
+        .where(*where.where(now), TurnEvent.entry_id.is_not(None))
+        .group_by(TurnEvent.entry_id)
     )
-    names = ("answered", "chosen", "helpful", "not_helpful", "escalated_after")
-    return {
-        str(row[0]): {name: int(value or 0) for name, value in zip(names, row[1:], strict=True)}
-        for row in (await session.execute(query)).all()
-    }
+    counts: dict[str, Counter[str]] = {}
+    for entry_id, answered, *feedback in (await session.execute(query)).all():
+        found = counts.setdefault(str(entry_id), Counter())
+        found["answered"] += int(answered)
+        for name, value in zip(FEEDBACK, feedback, strict=True):
+            found[name] += int(value or 0)
+    return counts
 
 
 async def offer_counts(
     session: AsyncSession, where: StatsFilter, *, now: dt.datetime
-) -> Counter[str]:
-    """How often each entry was offered as a button: the period's offers grouped by their
-    comma list (few distinct lists), split here; an entry counts once per offer."""
+) -> dict[str, Counter[str]]:
+    """Per entry offered as a "did you mean" button in the period: offered, chosen, and the
+    feedback on the answer chosen. One GROUP BY over the period's "asked" events
+    (ix_turn_events_outcome_at) by their comma list and choice: few distinct pairs, split
+    here; an entry counts once per offer."""
     query = (
-        select(TurnEvent.offered, func.count())
-        .where(*where.where(now), TurnEvent.offered != "")
-        .group_by(TurnEvent.offered)
+        select(TurnEvent.offered, TurnEvent.chosen, func.count(), *_feedback_sums())
+        .where(*where.where(now), TurnEvent.outcome == "asked")
+        .group_by(TurnEvent.offered, TurnEvent.chosen)
     )
-    counts: Counter[str] = Counter()
-    for offered, number in (await session.execute(query)).all():
-        for entry_id in {part for part in str(offered).split(",") if part}:
-            counts[entry_id] += int(number)
+    counts: dict[str, Counter[str]] = {}
+    for offered, chosen, number, *feedback in (await session.execute(query)).all():
+        for entry_id in {part for part in str(offered or "").split(",") if part}:
+            counts.setdefault(entry_id, Counter())["offered"] += int(number)
+        if chosen:
+            found = counts.setdefault(str(chosen), Counter())
+            found["chosen"] += int(number)
+            for name, value in zip(FEEDBACK, feedback, strict=True):
+                found[name] += int(value or 0)
     return counts
 
 
@@ -201,28 +217,30 @@ def _catalogue(knowledge_base: KnowledgeBase, reader: str) -> dict[str, EntrySta
 
 
 def combine(
-    catalogue: Mapping[str, EntryStats],
-    answers: Mapping[str, Mapping[str, int]],
-    offers: Mapping[str, int],
+    catalogue: Mapping[str, EntryStats], *counted: Mapping[str, Counter[str]]
 ) -> list[EntryStats]:
     """Every entry with its counts; an id counted but no longer in faq/ keeps its id as title."""
     rows = dict(catalogue)
-    for entry_id in set(answers) | set(offers):
+    totals: dict[str, Counter[str]] = {}
+    for counts in counted:
+        for entry_id, found in counts.items():
+            totals.setdefault(entry_id, Counter()).update(found)
+    for entry_id in totals:
         if entry_id not in rows:
             topic = entry_id.split("_", 1)[0]
             rows[entry_id] = EntryStats(entry_id, topic, entry_id, in_knowledge_base=False)
     combined = []
     for entry_id, row in rows.items():
-        counted = answers.get(entry_id, {})
+        found = totals.get(entry_id, Counter())
         combined.append(
             replace(
                 row,
-                offered=offers.get(entry_id, 0),
-                answered=counted.get("answered", 0),
-                chosen=counted.get("chosen", 0),
-                helpful=counted.get("helpful", 0),
-                not_helpful=counted.get("not_helpful", 0),
-                escalated_after=counted.get("escalated_after", 0),
+                answered=found["answered"],
+                offered=found["offered"],
+                chosen=found["chosen"],
+                helpful=found["helpful"],
+                not_helpful=found["not_helpful"],
+                escalated_after=found["escalated_after"],
             )
         )
     return combined

@@ -52,6 +52,8 @@ SEEDED = (
         escalated_after=True,
     ),
     Event(language="en", entry=BANK),
+    # buttons shown in the turn that made a ticket: nobody could choose, not counted as offered
+    Event(language="en", outcome="escalated", offered=(BANK,), escalated_after=True),
     Event(language="en", entry=GONE, days_ago=2),
     Event(language="uk", outcome="crisis"),
     Event(language="uk", outcome="fallback"),
