@@ -33,6 +33,7 @@ from bot.escalation.similar import question_features
 from bot.faq.schema import load_knowledge_base
 from bot.faq.search import knowledge_base_dir
 from bot.insights.clustering import GROUP_THRESHOLD, GROUP_THRESHOLD_RAW, group_rows
+from bot.insights.draft_making import MAX_QUESTIONS
 from bot.language import SUPPORTED as LANGUAGES
 from bot.privacy.redact import redact
 from bot.semantics.embedder import Embedder, Vectors
@@ -112,6 +113,7 @@ class MissedGroup:
     examples: list[Example]  # newest first
     entries: list[OfferedEntry]
     answers: list[StaffAnswer]
+    event_ids: list[int]  # newest first: what a draft entry starts from (drafts.py route)
 
     @property
     def busiest_week(self) -> int:
@@ -348,6 +350,7 @@ def _group(
         examples=examples,
         entries=entries,
         answers=[answers[number] for number in ticket_ids if number in answers][:ANSWERS],
+        event_ids=[event.id for event in newest][:MAX_QUESTIONS],
     )
 
 
