@@ -276,22 +276,21 @@ def _load_all(
 def load_knowledge_base(root: Path, *, municipality: str = DEFAULT_MUNICIPALITY) -> KnowledgeBase:
     """The national entries and the municipality's layer (faq/local/<municipality>/), slots
     filled; raises KnowledgeBaseError listing every problem."""
-    problems: list[Problem] = []
-    layer: Layer | None = None
     try:
         layer = read_layer(root, municipality)
-    except MunicipalityError as error:
-        problems.extend(Problem(error.path, p.field, p.message) for p in error.problems)
+    except MunicipalityError as error:  # without its slots, every entry would be wrong
+        raise KnowledgeBaseError(
+            [Problem(error.path, p.field, p.message) for p in error.problems]
+        ) from None
+    problems: list[Problem] = []
     national, found = _load_all(entry_paths(root), layer)
     problems.extend(found)
     for path, entry in national:
         problems.extend(Problem(*one) for one in scope_problems(path, entry, local=False))
-    located = national
-    if layer is not None:
-        local, found = _load_all(local_paths(layer), layer)
-        problems.extend(found)
-        located, merge_found = merge_layer(root, national, local)
-        problems.extend(Problem(*one) for one in merge_found)
+    local, found = _load_all(local_paths(layer), layer)
+    problems.extend(found)
+    located, merge_found = merge_layer(root, national, local)
+    problems.extend(Problem(*one) for one in merge_found)
     # In the order of the folders, national and local alike: the built files keep their order
     # whichever layer an entry comes from.
     located = sorted(located, key=lambda one: (one[1].topic, one[1].id))
