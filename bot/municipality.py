@@ -84,11 +84,20 @@ class SlotProblem:
     message: str
 
 
+def shown_path(path: Path) -> Path:
+    """A path from faq/ on, as an editor sees it in the repository."""
+    for parent in path.parents:
+        if parent.name == "faq":
+            return path.relative_to(parent.parent)
+    return path
+
+
 class MunicipalityError(Exception):
     def __init__(self, path: Path, problems: list[SlotProblem]) -> None:
         self.path = path
         self.problems = problems
-        super().__init__("\n".join(f"{path}: {p.field}: {p.message}" for p in problems))
+        shown = shown_path(path)
+        super().__init__("\n".join(f"{shown}: {p.field}: {p.message}" for p in problems))
 
 
 @dataclass(frozen=True)
