@@ -35,6 +35,7 @@ from bot.faq.search import knowledge_base_dir
 from bot.insights.clustering import GROUP_THRESHOLD, GROUP_THRESHOLD_RAW, group_rows
 from bot.insights.draft_making import MAX_QUESTIONS
 from bot.language import SUPPORTED as LANGUAGES
+from bot.municipality import DEFAULT_MUNICIPALITY
 from bot.privacy.redact import redact
 from bot.semantics.embedder import Embedder, Vectors
 
@@ -144,9 +145,10 @@ class _Event:
 
 
 @lru_cache(maxsize=4)
-def entry_titles(root: Path) -> dict[str, dict[str, str]]:
-    """Every entry's title by language (read once per process)."""
-    entries = load_knowledge_base(knowledge_base_dir(root)).entries
+def entry_titles(root: Path, municipality: str = DEFAULT_MUNICIPALITY) -> dict[str, dict[str, str]]:
+    """Every entry's title by language, the municipality's layer included (read once per
+    process)."""
+    entries = load_knowledge_base(knowledge_base_dir(root), municipality=municipality).entries
     return {
         entry.id: {language: entry.title.get(language) for language in LANGUAGES}
         for entry in entries
