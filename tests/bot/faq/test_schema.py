@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,9 @@ def test_a_broken_file_is_reported_not_raised(tmp_path: Path) -> None:
     folder = tmp_path / "faq" / "housing"
     folder.mkdir(parents=True)
     (folder / "housing_bad.yml").write_text("id: [unclosed", encoding="utf-8")
+    layer = tmp_path / "faq" / "local" / "almere"
+    layer.mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "faq" / "local" / "almere" / "municipality.yml", layer)
     with pytest.raises(KnowledgeBaseError) as caught:
         load_knowledge_base(tmp_path / "faq")
     assert any(p.field == "(yaml)" for p in caught.value.problems)
