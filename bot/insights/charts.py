@@ -169,3 +169,75 @@ def percent_lines(
         if i % every == 0
     ]
     return LineChart(width, height, lines, _ticks(100, plot_height), labels)
+
+
+@dataclass(frozen=True)
+class Segment:
+    x: float
+    width: float
+    series: str
+    value: int
+
+
+@dataclass(frozen=True)
+class BarRow:
+    label: str
+    label_y: float
+    bar_y: float
+    bar_height: float
+    segments: list[Segment]
+    values: dict[str, int]  # every series, a zero too (the numbers after the bar)
+    end_x: float  # where the bar ends: its numbers are written after it
+
+
+@dataclass(frozen=True)
+class HorizontalBarChart:
+    width: int
+    height: int
+    rows: list[BarRow]
+    series: list[str]
+    plot_left: int
+    plot_right: int
+    top: int  # the value at the right edge
+
+
+ROW_HEIGHT = 34  # a label line above each bar
+BAR_HEIGHT = 14
+NUMBERS_ROOM = 72  # after the longest bar
+
+
+def split_bars(
+    rows: Sequence[tuple[str, Mapping[str, int]]],
+    series: Sequence[str],
+    *,
+    width: int = WIDTH,
+) -> HorizontalBarChart:
+    """One horizontal bar per row (an entry, its label above it), its parts side by side in
+    `series` order from the left, all on one scale."""
+    left, right = RIGHT, width - NUMBERS_ROOM
+    top = nice_maximum(max((sum(values.values()) for _, values in rows), default=0))
+    drawn: list[BarRow] = []
+    for index, (label, values) in enumerate(rows):
+        y = TOP + ROW_HEIGHT * index
+        x = float(left)
+        segments = []
+        for name in series:
+            value = values.get(name, 0)
+            if value <= 0:
+                continue
+            part = (right - left) * value / top
+            segments.append(Segment(x, part, name, value))
+            x += part
+        drawn.append(
+            BarRow(
+                label,
+                y + 12,
+                y + 16,
+                BAR_HEIGHT,
+                segments,
+                {name: values.get(name, 0) for name in series},
+                x + 6,
+            )
+        )
+    height = TOP * 2 + ROW_HEIGHT * max(1, len(rows))
+    return HorizontalBarChart(width, height, drawn, list(series), left, right, top)

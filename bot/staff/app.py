@@ -17,6 +17,7 @@ from bot.staff.pages import make_environment, render
 from bot.staff.routes import admin, auth, entries, home, oidc, profile  # kbsearch: entries
 from bot.staff.routes.answer import router as answer_router  # ticket
 from bot.staff.routes.drafts import router as drafts_router  # insights
+from bot.staff.routes.insights import router as insights_router  # insights
 from bot.staff.routes.missed import router as missed_router  # insights
 from bot.staff.routes.queue import router as queue_router  # queue
 from bot.staff.routes.ticket import router as ticket_router  # ticket
@@ -94,6 +95,6 @@ def include_staff(app: FastAPI, settings: Settings) -> None:
     for router in (ticket_router, answer_router):  # ticket
         app.include_router(router, prefix=PREFIX)  # ticket
     app.include_router(queue_router, prefix=PREFIX)  # queue
-    for router in (missed_router, trends_router, drafts_router):  # insights
+    for router in (missed_router, trends_router, drafts_router, insights_router):  # insights
         app.include_router(router, prefix=PREFIX)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="staff-static")
