@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # when METRICS_PORT is 0; GATEWAY_WORKERS must be 1 (one process holds the counters).
     metrics_host: str = Field(default="127.0.0.1", alias="METRICS_HOST")
     metrics_port: int = Field(default=0, ge=0, alias="METRICS_PORT")
+    # The action server's own (actions/metrics.py: time per action), on a port of its own.
+    action_metrics_port: int = Field(default=0, ge=0, alias="ACTION_METRICS_PORT")
 
     # Telegram (optional): runs when a token is given.
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
