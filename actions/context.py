@@ -24,12 +24,14 @@ def settings() -> Settings:
 
 @cache
 def knowledge_base() -> KnowledgeBase:
-    return load_knowledge_base(settings().project_root / "faq")
+    return load_knowledge_base(
+        settings().project_root / "faq", municipality=settings().municipality
+    )
 
 
 @cache
 def texts() -> Texts:
-    return load_texts(settings().project_root)
+    return load_texts(settings().project_root, settings().municipality)
 
 
 @cache

@@ -12,45 +12,33 @@ from bot.config import Settings, load_settings
 def _build(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.faq.build import write_all
     from bot.faq.schema import KnowledgeBaseError
+    from bot.texts import TextsError
 
     try:
-        changed = write_all(settings.project_root)
-    except KnowledgeBaseError as error:
+        changed = write_all(settings.project_root, settings.municipality)
+    except (KnowledgeBaseError, TextsError) as error:
         print("The knowledge base has problems; fix them and run again:", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
     for path in changed:
         print(f"  wrote {path.relative_to(settings.project_root)}")
-    print("Generated files are up to date.")
+    print(f"Generated files are up to date (municipality: {settings.municipality}).")
     return 0
 
 
 def _check_faq(settings: Settings, _args: argparse.Namespace) -> int:
-    from bot.faq.schema import KnowledgeBaseError, load_knowledge_base
-    from bot.texts import load_texts, missing_translations
+    """Checks the national entries with every municipality's layer, and the texts with each."""
+    from bot.faq.check import check_every_layer
 
-    problems: list[str] = missing_translations(load_texts(settings.project_root))
-    try:
-        kb = load_knowledge_base(settings.project_root / "faq")
-    except KnowledgeBaseError as error:
-        problems.extend(str(problem) for problem in error.problems)
-        kb = None
-    for problem in problems:
+    report = check_every_layer(settings.project_root)
+    for problem in report.problems:
         print(f"  {problem}", file=sys.stderr)
-    if problems:
-        print(f"{len(problems)} problem(s): fix them before you commit.", file=sys.stderr)
+    if report.problems:
+        print(f"{len(report.problems)} problem(s): fix them before you commit.", file=sys.stderr)
         return 1
-    assert kb is not None
-    print(f"OK: {len(kb.entries)} entries, every text in uk, en and nl.")
-    sources = [source for entry in kb.entries for source in entry.sources]
-    review = kb.sources_for_review()
-    homepages = sum(1 for source in review if source.review == "homepage")
-    print(
-        f"Sources: {len(sources) - len(review)} of {len(sources)} link a confirmed page; "
-        f"marked for review: {homepages} homepage(s) ('review: homepage'), "
-        f"{len(review) - homepages} unconfirmed deep link(s) ('review: unconfirmed')."
-    )
+    for line in report.summary:
+        print(line)
     _report_drafts(settings)
     return 0
 
@@ -77,7 +65,8 @@ def _check_links(settings: Settings, args: argparse.Namespace) -> int:
     from bot.faq.links import check_links, dead_link_report, links_by_entry
     from bot.faq.schema import load_knowledge_base
 
-    cited_by = links_by_entry(load_knowledge_base(settings.project_root / "faq"))
+    kb = load_knowledge_base(settings.project_root / "faq", municipality=settings.municipality)
+    cited_by = links_by_entry(kb)
     results = asyncio.run(check_links(cited_by, concurrency=args.concurrency, timeout=args.timeout))
     dead = dead_link_report(results, cited_by)
     for line in dead:

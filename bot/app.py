@@ -52,7 +52,7 @@ def same_origin(origin: str, host: str | None) -> bool:
 
 def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAPI:
     """The gateway's app; `replies` holds the answers kept for retried messages (bot/asgi.py)."""
-    texts = load_texts(settings.project_root)
+    texts = load_texts(settings.project_root, settings.municipality)
     client_limiter = make_rate_limiter(
         settings, limit=settings.rate_limit_per_client, window=60.0, scope="client"
     )
@@ -248,7 +248,9 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
             or normalize_hint(request.headers.get("accept-language"))
             or settings.default_language
         )
-        return HTMLResponse(render_privacy(settings.project_root, language, settings.links()))
+        return HTMLResponse(
+            render_privacy(settings.project_root, language, settings.links(), settings.municipality)
+        )
 
     @app.get("/", include_in_schema=False)
     async def demo_page() -> FileResponse:

@@ -8,7 +8,10 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.municipality import DEFAULT_MUNICIPALITY, load_layer
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OFFICE_HOURS = "mon-fri 09:00-17:00"
 
 
 class Settings(BaseSettings):
@@ -68,6 +71,8 @@ class Settings(BaseSettings):
     # when METRICS_PORT is 0; GATEWAY_WORKERS must be 1 (one process holds the counters).
     metrics_host: str = Field(default="127.0.0.1", alias="METRICS_HOST")
     metrics_port: int = Field(default=0, ge=0, alias="METRICS_PORT")
+    # The action server's own (actions/metrics.py: time per action), on a port of its own.
+    action_metrics_port: int = Field(default=0, ge=0, alias="ACTION_METRICS_PORT")
 
     # Telegram (optional): runs when a token is given.
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
@@ -120,7 +125,8 @@ class Settings(BaseSettings):
     # fri 09:00-12:00"), in TIMEZONE; Dutch public holidays are skipped. The expected answer
     # time is TICKET_ANSWER_HOURS of office time from now, plus TICKET_MINUTES_PER_WAITING for
     # every ticket already waiting.
-    office_hours: str = Field(default="mon-fri 09:00-17:00", alias="OFFICE_HOURS")
+    # Empty: the municipality's layer says (faq/local/<municipality>/municipality.yml).
+    office_hours: str = Field(default="", alias="OFFICE_HOURS")
     timezone: str = Field(default="Europe/Amsterdam", alias="TIMEZONE")
     ticket_answer_hours: float = Field(default=8.0, alias="TICKET_ANSWER_HOURS")
     ticket_minutes_per_waiting: float = Field(default=10.0, alias="TICKET_MINUTES_PER_WAITING")
@@ -147,10 +153,27 @@ class Settings(BaseSettings):
     # Draft entries started in the editors' workspace (bot/faq/drafts.py); default faq/drafts/.
     drafts_dir: Path | None = Field(default=None, alias="DRAFTS_DIR")
 
-    # Links the gateway fills into texts ([[name]]).
-    municipality_contact_url: str = Field(
-        default="https://www.almere.nl/contact", alias="MUNICIPALITY_CONTACT_URL"
-    )
+    # The municipality whose layer (faq/local/<municipality>/) the knowledge base, the texts
+    # and the defaults below come from.
+    municipality: str = Field(default=DEFAULT_MUNICIPALITY, alias="MUNICIPALITY")
+
+    # Links the gateway fills into texts ([[name]]). Empty: the layer's contact_url.
+    municipality_contact_url: str = Field(default="", alias="MUNICIPALITY_CONTACT_URL")
+
+    @property
+    def effective_municipality_contact_url(self) -> str:
+        if self.municipality_contact_url.strip():
+            return self.municipality_contact_url.strip()
+        layer = load_layer(self.project_root / "faq", self.municipality)
+        return str(layer.municipality.contact_url)
+
+    @property
+    def effective_office_hours(self) -> str:
+        """OFFICE_HOURS, else the municipality's, else Monday to Friday 9 to 5."""
+        if self.office_hours.strip():
+            return self.office_hours
+        layer = load_layer(self.project_root / "faq", self.municipality)
+        return layer.municipality.office_hours or DEFAULT_OFFICE_HOURS
 
     @property
     def effective_drafts_dir(self) -> Path:
@@ -206,7 +229,7 @@ class Settings(BaseSettings):
         the privacy statement always quotes what the purge does)."""
         return {
             "privacy_url": f"{self.effective_public_url}/privacy",
-            "municipality_contact_url": self.municipality_contact_url,
+            "municipality_contact_url": self.effective_municipality_contact_url,
             "retention_days": str(self.retention_days),
             "closed_ticket_retention_days": str(self.closed_ticket_retention_days),
         }

@@ -101,7 +101,7 @@ class GatewayMiddleware:
         self._store = store or key_store(settings)
         self._tracker = TrackerEvents(settings.effective_tracker_store_url)
         self._owner = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
-        self._texts = load_texts(settings.project_root)
+        self._texts = load_texts(settings.project_root, settings.municipality)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):

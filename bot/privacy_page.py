@@ -8,18 +8,24 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.language import Language
+from bot.municipality import DEFAULT_MUNICIPALITY
+from bot.texts import municipality_slots, read_filled
 
 URL = re.compile(r"https://[^\s<]+[^\s<.,;:!?)]")
 PLACEHOLDER = re.compile(r"\[\[([a-z_]+)\]\]")
 
 
-@cache
-def load_privacy(root: Path) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((root / "texts/privacy.yml").read_text("utf-8"))
+def read_privacy(root: Path, municipality: str = DEFAULT_MUNICIPALITY) -> dict[str, Any]:
+    """texts/privacy.yml, naming the municipality of the layer (its slots filled; raises
+    bot.texts.TextsError)."""
+    loaded: dict[str, Any] = read_filled(root, "privacy", municipality_slots(root, municipality))
     return loaded
+
+
+@cache
+def load_privacy(root: Path, municipality: str = DEFAULT_MUNICIPALITY) -> dict[str, Any]:
+    return read_privacy(root, municipality)
 
 
 def _paragraph(text: str, links: dict[str, str]) -> str:
@@ -28,8 +34,13 @@ def _paragraph(text: str, links: dict[str, str]) -> str:
     return URL.sub(lambda m: f'<a href="{m[0]}">{m[0]}</a>', escaped)
 
 
-def render_privacy(root: Path, language: Language, links: dict[str, str]) -> str:
-    page = load_privacy(root)
+def render_privacy(
+    root: Path,
+    language: Language,
+    links: dict[str, str],
+    municipality: str = DEFAULT_MUNICIPALITY,
+) -> str:
+    page = load_privacy(root, municipality)
     title = html.escape(page["title"][language])
     sections = "\n".join(
         f"<h2>{html.escape(section['heading'][language])}</h2>\n"

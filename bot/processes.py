@@ -31,6 +31,8 @@ def process_environment(settings: Settings, *, model: Path) -> dict[str, str]:
             "RASA_PORT": str(settings.rasa_port),
             "RASA_URL": settings.rasa_url,
             "ACTION_PORT": str(settings.action_port),
+            "ACTION_METRICS_PORT": str(settings.action_metrics_port),
+            "ACTION_METRICS_HOST": settings.metrics_host,
             "GATEWAY_HOST": settings.gateway_host,
             "GATEWAY_PORT": str(settings.gateway_port),
             "DATABASE_URL": settings.effective_database_url,

@@ -1,4 +1,8 @@
-"""User-facing text, loaded from texts/*.yml (never written in Python)."""
+"""User-facing text, loaded from texts/*.yml (never written in Python).
+
+Texts name no municipality: `{{municipality}}`, `{{name}}` and the other slots are filled from
+the chosen municipality's layer (faq/local/<municipality>/municipality.yml, bot/municipality.py)
+as the texts are loaded, so greetings and the privacy notice always name the right one."""
 
 from __future__ import annotations
 
@@ -11,6 +15,13 @@ import yaml
 
 from bot.language import SUPPORTED as LANGUAGES
 from bot.language import Language
+from bot.municipality import (
+    DEFAULT_MUNICIPALITY,
+    MunicipalityError,
+    SlotForms,
+    fill_data,
+    read_layer,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,7 @@ class Texts:
     gateway: dict[str, dict[str, str]]
     faq_labels: dict[str, Any]
     widget: dict[str, dict[str, str]] = field(default_factory=dict)
+    municipality: str = DEFAULT_MUNICIPALITY
 
     def gateway_text(self, key: str, language: Language, **values: object) -> str:
         template = self.gateway[key][language]
@@ -54,25 +66,64 @@ class Texts:
         return expanded
 
 
+class TextsError(ValueError):
+    """A slot in texts/ that the municipality's layer cannot fill (or no such layer)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
 def _read(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-@cache
-def load_texts(root: Path) -> Texts:
-    """Loads texts/ once per process; `root` is the project directory."""
-    folder = root / "texts"
-    buttons = _read(folder / "buttons.yml")
+def municipality_slots(root: Path, municipality: str) -> dict[str, str | SlotForms]:
+    """The slots of faq/local/<municipality>/municipality.yml (raises TextsError)."""
+    try:
+        return read_layer(root / "faq", municipality).municipality.all_slots()
+    except MunicipalityError as error:
+        raise TextsError(str(error).splitlines()) from None
+
+
+def read_filled(root: Path, name: str, slots: dict[str, str | SlotForms]) -> Any:
+    """texts/<name>.yml with the slots filled; raises TextsError naming the file and field of
+    every slot it cannot fill."""
+    filled, problems = fill_data(_read(root / "texts" / f"{name}.yml"), slots)
+    if problems:
+        raise TextsError([f"texts/{name}.yml: {p.field}: {p.message}" for p in problems])
+    return filled
+
+
+def read_texts(root: Path, municipality: str = DEFAULT_MUNICIPALITY) -> Texts:
+    """Loads texts/ for one municipality, every slot filled (raises TextsError)."""
+    slots = municipality_slots(root, municipality)
+    problems: list[str] = []
+    tables: dict[str, Any] = {}
+    for name in ("responses", "messages", "buttons", "gateway", "faq_labels", "widget"):
+        try:
+            tables[name] = read_filled(root, name, slots)
+        except TextsError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise TextsError(problems)
     return Texts(
         root=root,
-        responses=_read(folder / "responses.yml"),
-        messages=_read(folder / "messages.yml"),
-        buttons=buttons["buttons"],
-        button_groups=buttons["groups"],
-        gateway=_read(folder / "gateway.yml"),
-        faq_labels=_read(folder / "faq_labels.yml"),
-        widget=_read(folder / "widget.yml"),
+        responses=tables["responses"],
+        messages=tables["messages"],
+        buttons=tables["buttons"]["buttons"],
+        button_groups=tables["buttons"]["groups"],
+        gateway=tables["gateway"],
+        faq_labels=tables["faq_labels"],
+        widget=tables["widget"],
+        municipality=municipality,
     )
+
+
+@cache
+def load_texts(root: Path, municipality: str = DEFAULT_MUNICIPALITY) -> Texts:
+    """Loads texts/ once per process and municipality; `root` is the project directory."""
+    return read_texts(root, municipality)
 
 
 def missing_translations(texts: Texts) -> list[str]:

@@ -47,7 +47,7 @@ SEED = int(os.environ.get("WEGWIJS_LOAD_SEED", "7"))
 def load_questions() -> dict[str, list[str]]:
     questions: dict[str, list[str]] = {language: [] for language in LANGUAGES}
     for path in sorted((ROOT / "faq").glob("*/*.yml")):
-        if path.parent.name == "drafts":  # never trained on, never answered
+        if path.parent.name in ("drafts", "local"):  # drafts never answer; layers: not here
             continue
         entry = yaml.safe_load(path.read_text(encoding="utf-8"))
         for field in ("heldout", "questions"):

@@ -23,6 +23,7 @@ from bot.escalation import desk
 from bot.escalation.delivery import ticket_language
 from bot.faq.entry_answer import entry_answer_text
 from bot.language import Language
+from bot.municipality import DEFAULT_MUNICIPALITY
 from bot.texts import Texts
 from bot.translation.base import TranslationFailed, Translator
 from bot.translation.staff import NewcomerAnswer, answer_for_newcomer
@@ -133,12 +134,16 @@ async def answer_with_entry(
     root: Path,
     entry_id: str,
     personal: dict[str, NewcomerAnswer] | None = None,
+    municipality: str = DEFAULT_MUNICIPALITY,
 ) -> Outcome:
     """Answers each ticket with the entry in its newcomer's language (with its sources and
     review date), after staff's personal line in that language when there is one. Raises
     bot.faq.entry_answer.UnknownEntry for an id no entry has."""
     outcome = Outcome()
-    texts = {language: entry_answer_text(root, entry_id, language) for language in _langs(tickets)}
+    texts = {
+        language: entry_answer_text(root, entry_id, language, municipality=municipality)
+        for language in _langs(tickets)
+    }
     for position, ticket in enumerate(tickets):
         language = ticket_language(ticket)
         line = personal.get(language) if personal else None

@@ -115,7 +115,7 @@ class AnswerTimes:
     @classmethod
     def from_settings(cls, settings: Settings) -> AnswerTimes:
         return cls(
-            hours=OfficeHours.parse(settings.office_hours, settings.timezone),
+            hours=OfficeHours.parse(settings.effective_office_hours, settings.timezone),
             answer_hours=settings.ticket_answer_hours,
             minutes_per_waiting=settings.ticket_minutes_per_waiting,
         )

@@ -7,11 +7,13 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from bot.faq.layers import knowledge_base_files
 from bot.faq.render import answer_text
-from bot.faq.schema import KnowledgeBase, entry_paths, load_knowledge_base
+from bot.faq.schema import KnowledgeBase, load_knowledge_base
 from bot.faq.search import knowledge_base_dir
 from bot.language import SUPPORTED as LANGUAGES
 from bot.language import Language
+from bot.municipality import DEFAULT_MUNICIPALITY
 from bot.texts import load_texts
 
 
@@ -20,23 +22,29 @@ class UnknownEntry(LookupError):
 
 
 @lru_cache(maxsize=2)
-def _knowledge_base(faq_dir: Path, _version: tuple[tuple[str, int, int], ...]) -> KnowledgeBase:
-    return load_knowledge_base(faq_dir)
+def _knowledge_base(
+    faq_dir: Path, municipality: str, _version: tuple[tuple[str, int, int], ...]
+) -> KnowledgeBase:
+    return load_knowledge_base(faq_dir, municipality=municipality)
 
 
-def _version(faq_dir: Path) -> tuple[tuple[str, int, int], ...]:
+def _version(faq_dir: Path, municipality: str) -> tuple[tuple[str, int, int], ...]:
     """Reloads after an edit of faq/ without restarting (an editor's fix reaches staff)."""
-    stats = ((path.name, path.stat()) for path in entry_paths(faq_dir))
-    return tuple((name, stat.st_mtime_ns, stat.st_size) for name, stat in stats)
+    stats = ((path, path.stat()) for path in knowledge_base_files(faq_dir, municipality))
+    return tuple((str(path), stat.st_mtime_ns, stat.st_size) for path, stat in stats)
 
 
-def entry_answer_text(root: Path, entry_id: str, language: str) -> str:
-    """`root` is the project (or its faq/); `language` the newcomer's (uk, en or nl)."""
+def entry_answer_text(
+    root: Path, entry_id: str, language: str, *, municipality: str = DEFAULT_MUNICIPALITY
+) -> str:
+    """`root` is the project (or its faq/); `language` the newcomer's (uk, en or nl);
+    the entry as the municipality's layer has it."""
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
     shown: Language = language
     faq_dir = knowledge_base_dir(root)
-    entry = _knowledge_base(faq_dir, _version(faq_dir)).by_id().get(entry_id)
+    kb = _knowledge_base(faq_dir, municipality, _version(faq_dir, municipality))
+    entry = kb.by_id().get(entry_id)
     if entry is None:
         raise UnknownEntry(entry_id)
-    return answer_text(entry, shown, load_texts(faq_dir.parent))
+    return answer_text(entry, shown, load_texts(faq_dir.parent, municipality))

@@ -13,8 +13,17 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
 
 from bot.faq.glossary import glossary_problems, load_glossary
+from bot.faq.layers import (
+    Override,
+    fill_entry,
+    local_paths,
+    merge_layer,
+    national_paths,
+    scope_problems,
+)
 from bot.language import SUPPORTED as LANGUAGES
 from bot.language import Language
+from bot.municipality import DEFAULT_MUNICIPALITY, Layer, MunicipalityError, read_layer
 
 Topic = Literal[
     "housing",
@@ -37,7 +46,6 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 RUSSIAN_ONLY_LETTERS = re.compile(r"[ыэъё]", re.IGNORECASE)
 LANGUAGE_ROOT = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
-DRAFTS = "drafts"  # faq/drafts/: draft entries, never loaded as entries (bot/faq/drafts.py)
 
 
 class Trilingual(BaseModel):
@@ -93,12 +101,14 @@ class Source(BaseModel):
 
 
 class Entry(BaseModel):
-    """One answer in the knowledge base: `faq/<topic>/<id>.yml`."""
+    """One answer in the knowledge base: `faq/<topic>/<id>.yml` (national), or
+    `faq/local/<municipality>/<topic>/<id>.yml` (one municipality's; bot/faq/layers.py)."""
 
     model_config = ConfigDict(extra="forbid")
     id: str
     topic: Topic
     scope: Literal["national", "local"]
+    overrides: Override | None = None  # a local entry replacing the national one
     audience: str | list[str] = "everyone"
     reviewed: dt.date
     sources: list[Source] = Field(min_length=1)
@@ -147,6 +157,7 @@ class Problem:
 @dataclass(frozen=True)
 class KnowledgeBase:
     entries: tuple[Entry, ...]
+    municipality: str = DEFAULT_MUNICIPALITY
 
     def by_id(self) -> dict[str, Entry]:
         return {entry.id: entry for entry in self.entries}
@@ -223,50 +234,82 @@ def _content_problems(path: Path, entry: Entry) -> Iterable[Problem]:
             yield Problem(path, "sources", f"no source is shown in {language}")
 
 
-def load_entry(path: Path) -> tuple[Entry | None, list[Problem]]:
+def load_entry(path: Path, layer: Layer | None = None) -> tuple[Entry | None, list[Problem]]:
+    """One entry file, checked; with a layer, its slots are filled from it first."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         return None, [Problem(path, "(yaml)", str(error).replace("\n", " "))]
     if not isinstance(raw, dict):
         return None, [Problem(path, "(file)", "must be a YAML mapping of fields")]
+    problems: list[Problem] = []
+    if layer is not None:
+        raw, slot_problems = fill_entry(raw, layer)
+        problems.extend(Problem(path, found.field, found.message) for found in slot_problems)
     try:
         entry = Entry.model_validate(raw)
     except ValidationError as error:
-        return None, [
+        return None, problems + [
             Problem(path, _location(detail["loc"]), detail["msg"]) for detail in error.errors()
         ]
-    return entry, list(_content_problems(path, entry))
+    return entry, problems + list(_content_problems(path, entry))
 
 
 def entry_paths(root: Path) -> list[Path]:
-    return sorted(path for path in root.glob("*/*.yml") if path.parent.name != DRAFTS)
+    """The national entries (faq/<topic>/<id>.yml); never faq/local/ nor faq/drafts/."""
+    return national_paths(root)
 
 
-def load_knowledge_base(root: Path) -> KnowledgeBase:
-    """Loads and checks every entry; raises KnowledgeBaseError listing all problems."""
+def _load_all(
+    paths: list[Path], layer: Layer | None
+) -> tuple[list[tuple[Path, Entry]], list[Problem]]:
+    located: list[tuple[Path, Entry]] = []
     problems: list[Problem] = []
-    entries: list[Entry] = []
-    for path in entry_paths(root):
-        entry, entry_problems = load_entry(path)
+    for path in paths:
+        entry, entry_problems = load_entry(path, layer)
         problems.extend(entry_problems)
         if entry is not None:
-            entries.append(entry)
-    problems.extend(_cross_entry_problems(root, entries))
+            located.append((path, entry))
+    return located, problems
+
+
+def load_knowledge_base(root: Path, *, municipality: str = DEFAULT_MUNICIPALITY) -> KnowledgeBase:
+    """The national entries and the municipality's layer (faq/local/<municipality>/), slots
+    filled; raises KnowledgeBaseError listing every problem."""
+    try:
+        layer = read_layer(root, municipality)
+    except MunicipalityError as error:  # without its slots, every entry would be wrong
+        raise KnowledgeBaseError(
+            [Problem(error.path, p.field, p.message) for p in error.problems]
+        ) from None
+    problems: list[Problem] = []
+    national, found = _load_all(entry_paths(root), layer)
+    problems.extend(found)
+    for path, entry in national:
+        problems.extend(Problem(*one) for one in scope_problems(path, entry, local=False))
+    local, found = _load_all(local_paths(layer), layer)
+    problems.extend(found)
+    located, merge_found = merge_layer(root, national, local)
+    problems.extend(Problem(*one) for one in merge_found)
+    # In the order of the folders, national and local alike: the built files keep their order
+    # whichever layer an entry comes from.
+    located = sorted(located, key=lambda one: (one[1].topic, one[1].id))
+    problems.extend(_cross_entry_problems(root, located))
     glossary_path = root / "glossary.yml"
     if glossary_path.exists():
-        located = [(root / entry.topic / f"{entry.id}.yml", entry) for entry in entries]
-        found = glossary_problems(load_glossary(glossary_path), located)
-        problems.extend(Problem(*one) for one in found)
+        found_terms = glossary_problems(load_glossary(glossary_path), located)
+        problems.extend(Problem(*one) for one in found_terms)
     if problems:
         raise KnowledgeBaseError(problems)
-    return KnowledgeBase(entries=tuple(entries))
+    return KnowledgeBase(
+        entries=tuple(entry for _path, entry in located), municipality=municipality
+    )
 
 
-def _cross_entry_problems(root: Path, entries: list[Entry]) -> Iterable[Problem]:
+def _cross_entry_problems(root: Path, located: list[tuple[Path, Entry]]) -> Iterable[Problem]:
     seen: dict[tuple[str, str], str] = {}
-    for entry in entries:
-        path = root / entry.topic / f"{entry.id}.yml"
+    entries = [entry for _path, entry in located]
+    for path, entry in located:
         for language in LANGUAGES:
             for question in getattr(entry.questions, language):
                 key = (language, " ".join(question.lower().split()))

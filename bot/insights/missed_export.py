@@ -4,39 +4,26 @@ Excel reads the Ukrainian as UTF-8."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Final
 
+from bot.insights.export import Cell, csv_text
 from bot.insights.missed import MissedReport
 from bot.language import SUPPORTED as LANGUAGES
 
-BOM: Final = "\ufeff"
-FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 SEPARATOR: Final = " | "
 
 
-def spreadsheet_cell(value: str) -> str:
-    """A cell a spreadsheet shows as text: one starting like a formula gets a quote."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def missed_csv(report: MissedReport) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["group", "size", *LANGUAGES, "examples", "entries_offered", "staff_answers"])
+    header = ["group", "size", *LANGUAGES, "examples", "entries_offered", "staff_answers"]
+    rows: list[list[Cell]] = []
     for number, group in enumerate(report.groups, start=1):
         counts = dict(group.languages)
-        writer.writerow(
-            [
-                number,
-                group.size,
-                *(counts.get(language, 0) for language in LANGUAGES),
-                spreadsheet_cell(SEPARATOR.join(example.text for example in group.examples)),
-                spreadsheet_cell(
-                    SEPARATOR.join(f"{e.title} ({e.entry_id}) x{e.count}" for e in group.entries)
-                ),
-                spreadsheet_cell(SEPARATOR.join(answer.text for answer in group.answers)),
-            ]
-        )
-    return BOM + out.getvalue()
+        rows.append([
+            number,
+            group.size,
+            *(counts.get(language, 0) for language in LANGUAGES),
+            SEPARATOR.join(example.text for example in group.examples),
+            SEPARATOR.join(f"{e.title} ({e.entry_id}) x{e.count}" for e in group.entries),
+            SEPARATOR.join(answer.text for answer in group.answers),
+        ])  # fmt: skip
+    return csv_text(header, rows)

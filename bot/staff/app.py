@@ -85,7 +85,10 @@ def include_staff(app: FastAPI, settings: Settings) -> None:
     # kbsearch: one entry search per process; its index is built (or read from var/cache) on
     # the first search
     app.state.entry_search = EntrySearch(
-        settings.project_root, shared_embedder(), cache_dir=settings.var_dir / "cache"
+        settings.project_root,
+        shared_embedder(),
+        cache_dir=settings.var_dir / "cache",
+        municipality=settings.municipality,
     )
     app.include_router(entries.router, prefix=PREFIX)
     # end kbsearch

@@ -41,10 +41,10 @@ def page_language(request: Request, principal: StaffPrincipal | None) -> str:
 
 
 @lru_cache(maxsize=4)
-def topic_titles(root: Path) -> dict[str, dict[str, str]]:
+def topic_titles(root: Path, municipality: str) -> dict[str, dict[str, str]]:
     """Each topic's name in every language, as the newcomers' topic buttons say it
     (texts/buttons.yml topic_<topic>)."""
-    buttons = load_texts(root).buttons
+    buttons = load_texts(root, municipality).buttons
     return {
         name.removeprefix("topic_"): dict(spec["title"])
         for name, spec in buttons.items()
@@ -62,7 +62,7 @@ def render(
 ) -> HTMLResponse:
     state = staff_state(request)
     language = page_language(request, principal)
-    titles = topic_titles(state.root)
+    titles = topic_titles(state.root, state.settings.municipality)
 
     def topic_name(topic: str | None) -> str:
         return titles.get(topic or "", {}).get(language, topic or "")

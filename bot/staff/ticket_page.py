@@ -57,7 +57,7 @@ def services(request: Request) -> TicketServices:
         settings = staff_state(request).settings
         made = TicketServices(
             translator=translator_from_settings(settings),
-            texts=load_texts(settings.project_root),
+            texts=load_texts(settings.project_root, settings.municipality),
             zone=ZoneInfo(settings.timezone),
         )
         request.app.state.ticket_services = made
@@ -166,7 +166,9 @@ async def render_ticket(
         similar=similar,
         similar_questions=list(similar_questions),
         hits=hits,
-        hit_answers=_hit_answers(root, hits or [], language),
+        hit_answers=_hit_answers(
+            root, hits or [], language, staff_state(request).settings.municipality
+        ),
         query=query,
         draft=draft,
         preview=preview,
@@ -181,12 +183,16 @@ async def render_ticket(
     )
 
 
-def _hit_answers(root: Any, hits: list[EntryHit], language: str) -> dict[str, str]:
+def _hit_answers(
+    root: Any, hits: list[EntryHit], language: str, municipality: str
+) -> dict[str, str]:
     """Each found entry as the newcomer would receive it."""
     found: dict[str, str] = {}
     for hit in hits:
         try:
-            found[hit.entry_id] = entry_answer_text(root, hit.entry_id, language)
+            found[hit.entry_id] = entry_answer_text(
+                root, hit.entry_id, language, municipality=municipality
+            )
         except UnknownEntry:
             continue
     return found

@@ -100,5 +100,5 @@ async def answer_with_settings(
 ) -> NewcomerAnswer:
     """answer_for_newcomer with the translator and texts of the settings (the staff CLI)."""
     translator = translator_from_settings(settings)
-    texts = load_texts(settings.project_root)
+    texts = load_texts(settings.project_root, settings.municipality)
     return await answer_for_newcomer(translator, text, language=language, texts=texts)

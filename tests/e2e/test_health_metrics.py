@@ -21,6 +21,7 @@ PHONE = "0612345678"
 def metrics_stack(trained_model: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running = Stack(stack_settings(tmp_path_factory.mktemp("metrics")))
     running.environment["METRICS_PORT"] = str(free_port())
+    running.environment["ACTION_METRICS_PORT"] = str(free_port())
     running.start()
     yield running
     running.stop()
@@ -78,6 +79,19 @@ def test_a_conversation_is_counted_and_nothing_personal_is_in_the_metrics(
     assert sum(value for (_, language), value in answers.items() if language == "en") == 2
     routes = {labels["route"] for labels, _ in found["wegwijs_http_request_duration_seconds_count"]}
     assert "/api/conversations/{token}/messages" in routes
+    # The action server's own: the answer ran action_answer_faq, the nonsense the fallback.
+    actions_text = httpx.get(
+        f"http://127.0.0.1:{metrics_stack.environment['ACTION_METRICS_PORT']}/metrics", timeout=10
+    ).text
+    for personal in (NAME, "Zwartveld", PHONE, token):
+        assert personal not in actions_text
+    calls = {
+        labels["action"]: value
+        for labels, value in samples(actions_text)["wegwijs_action_duration_seconds_count"]
+        if labels["status"] == "200"
+    }
+    assert calls.get("action_answer_faq", 0) >= 1, calls
+    assert "other" not in calls, calls
     assert not any(token in route for route in routes)
     rasa_calls = sum(v for _, v in found["wegwijs_rasa_request_duration_seconds_count"])
     assert rasa_calls >= 3  # the greeting and two messages

@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import yaml
 from playwright.sync_api import expect
 
 from bot.faq.search import EntrySearch
 from bot.staff.roles import Role
 from tests.kbsearch_support import entry_search
 from tests.staff.conftest import SignedInPage
-from tests.staff.missed_support import BANK, SCHOOL, redacted, seed_missed
+from tests.staff.missed_support import BANK, SCHOOL, STAFF_ANSWER, redacted, seed_missed
 from tests.staff.support import StaffSite
 from tests.staff.test_browser import accessible, tab_reaches_every_control
 
@@ -94,3 +95,30 @@ def test_an_agent_is_refused_the_page(
     expect(page.get_by_role("heading", name="Geen toegang")).to_be_visible()
     assert SCHOOL[0][1] not in page.content()
     accessible(page)
+
+
+def test_an_editor_starts_a_draft_from_a_group(
+    site: StaffSite, signed_in_page: SignedInPage, entry_search: EntrySearch
+) -> None:
+    assert site.app is not None
+    site.app.state.entry_search = entry_search
+    site.run(seed_missed)
+    page = signed_in_page(email="eva@almere.example", name="Eva", roles=[Role.editor])
+    page.goto(f"{site.url}/staff/insights/missed")
+    button = page.get_by_role("button", name="Maak een concept voor de kennisbank van groep 1")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Concepten voor de kennisbank")
+    notice = page.get_by_role("status").filter(has_text="is gemaakt")
+    expect(notice).to_be_visible()
+    accessible(page)
+    tab_reaches_every_control(page)
+    [path] = sorted(site.settings.effective_drafts_dir.glob("*.yml"))
+    expect(page.get_by_text(path.stem, exact=False).first).to_be_visible()
+    draft = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert draft["topic"] == "money"  # the bank card group: the bot offered money_bank_account
+    assert draft["questions"]["uk"] == [redacted(BANK[1][1]), redacted(BANK[0][1])]
+    assert redacted(BANK[2][1]) in draft["questions"]["nl"]
+    assert "NL91ABNA0417164300" not in path.read_text(encoding="utf-8")
+    assert draft["answer"]["nl"] == redacted(STAFF_ANSWER)  # what staff answered, redacted
+    assert "0201234567" not in path.read_text(encoding="utf-8")

@@ -194,7 +194,13 @@ async def answer_entry(request: Request, code: str, principal: StaffPrincipal = 
     async with sessionmaker_of(request)() as session, session.begin():
         try:
             outcome = await answering.answer_with_entry(
-                session, together, staff=staff, root=root, entry_id=entry_id, personal=lines
+                session,
+                together,
+                staff=staff,
+                root=root,
+                entry_id=entry_id,
+                personal=lines,
+                municipality=staff_state(request).settings.municipality,
             )
         except UnknownEntry:  # raised before any ticket changed
             return await render_ticket(

@@ -65,8 +65,8 @@ async def _index(request: Request) -> EntryIndex | None:
 
 
 async def _report(request: Request, principal: StaffPrincipal, where: MissedFilter) -> MissedReport:
-    root = staff_state(request).root
-    titles = await asyncio.to_thread(entry_titles, root)
+    state = staff_state(request)
+    titles = await asyncio.to_thread(entry_titles, state.root, state.settings.municipality)
     return await missed_report(
         sessionmaker_of(request), where, embedder=shared_embedder(), index=await _index(request),
         titles=titles, reader=principal.language, now=utcnow(),

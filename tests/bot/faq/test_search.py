@@ -94,7 +94,13 @@ def test_the_cache_key_follows_every_entry_file(tmp_path: Path) -> None:
     assert content_key(faq, embedder) == before
     path = faq / "registration" / "registration_bsn.yml"
     path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    assert content_key(faq, embedder) != before
+    changed = content_key(faq, embedder)
+    assert changed != before
+    # the municipality's layer, and which municipality, are part of the key
+    assert content_key(faq, embedder, "demo") != changed
+    layer_file = faq / "local" / "almere" / "municipality.yml"
+    layer_file.write_text(layer_file.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert content_key(faq, embedder, "almere") != changed
 
 
 def test_words_fold_case_and_forms() -> None:
