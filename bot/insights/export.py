@@ -25,7 +25,7 @@ ENTRY_COLUMNS: Final = (
     "not_helpful_percent", "escalated_after", "in_knowledge_base",
 )  # fmt: skip
 REVIEW_COLUMNS: Final = (
-    "kind", "entry_id", "topic", "title", "reviewed", "review_due", "days_overdue",
+    "kind", "entry_id", "topic", "title", "file", "reviewed", "review_due", "days_overdue",
     "source_name", "source_url", "source_review", "source_seen",
 )  # fmt: skip
 
@@ -77,36 +77,13 @@ def entries_csv(report: EntryReport) -> str:
 
 def review_csv(report: ReviewReport) -> str:
     """The entries due first (kind "entry"), then the sources to check (kind "source")."""
-    entries: list[Sequence[Cell]] = [
-        (
-            "entry",
-            due.entry_id,
-            due.topic,
-            due.title,
-            due.reviewed,
-            due.due,
-            due.days_overdue,
-            None,
-            None,
-            None,
-            None,
-        )
-        for due in report.entries
-    ]
-    sources: list[Sequence[Cell]] = [
-        (
-            "source",
-            source.entry_id,
-            source.topic,
-            source.title,
-            None,
-            None,
-            None,
-            source.name,
-            source.url,
-            source.review,
-            source.seen,
-        )
-        for source in report.sources
-    ]
-    return csv_text(REVIEW_COLUMNS, entries + sources)
+    rows: list[Sequence[Cell]] = []
+    for due in report.entries:
+        dates: list[Cell] = [due.reviewed, due.due, due.days_overdue]
+        rows.append(["entry", due.entry_id, due.topic, due.title, due.file, *dates,
+                     None, None, None, None])  # fmt: skip
+    for source in report.sources:
+        checked: list[Cell] = [source.name, source.url, source.review, source.seen]
+        rows.append(["source", source.entry_id, source.topic, source.title, source.file,
+                     None, None, None, *checked])  # fmt: skip
+    return csv_text(REVIEW_COLUMNS, rows)

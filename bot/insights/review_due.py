@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from bot.faq.schema import KnowledgeBase
+from bot.faq.schema import Entry, KnowledgeBase
 from bot.language import Language
 
 REVIEW_MONTHS: Final = 6
@@ -25,6 +26,7 @@ class DueEntry:
     entry_id: str
     topic: str
     title: str
+    file: str  # where an editor changes it, from the project root
     reviewed: dt.date
     due: dt.date
     days_overdue: int  # negative: due in that many days
@@ -39,6 +41,7 @@ class SourceToCheck:
     entry_id: str
     topic: str
     title: str
+    file: str
     name: str
     url: str
     review: str  # "homepage" or "unconfirmed"
@@ -67,19 +70,32 @@ def review_date(reviewed: dt.date) -> dt.date:
     return add_months(reviewed, REVIEW_MONTHS)
 
 
-def review_report(knowledge_base: KnowledgeBase, *, today: dt.date, reader: str) -> ReviewReport:
+def review_report(
+    knowledge_base: KnowledgeBase,
+    *,
+    today: dt.date,
+    reader: str,
+    files: Mapping[str, str] | None = None,
+) -> ReviewReport:
     """Entries due within WARN_DAYS or overdue, the most overdue first; then the sources
-    marked for review, by entry. `reader` is the employee's language (nl or en)."""
+    marked for review, by entry. `reader` is the employee's language (nl or en); `files`
+    each entry's file (bot/insights/knowledge.entry_files), else faq/<topic>/<id>.yml."""
     shown: Language = "en" if reader == "en" else "nl"
+    known = files or {}
+
+    def file_of(entry: Entry) -> str:
+        return known.get(entry.id, f"faq/{entry.topic}/{entry.id}.yml")
+
     horizon = today + dt.timedelta(days=WARN_DAYS)
     entries = [
         DueEntry(
-            entry.id,
-            entry.topic,
-            entry.title.get(shown),
-            entry.reviewed,
-            review_date(entry.reviewed),
-            (today - review_date(entry.reviewed)).days,
+            entry_id=entry.id,
+            topic=entry.topic,
+            title=entry.title.get(shown),
+            file=file_of(entry),
+            reviewed=entry.reviewed,
+            due=review_date(entry.reviewed),
+            days_overdue=(today - review_date(entry.reviewed)).days,
         )
         for entry in knowledge_base.entries
         if review_date(entry.reviewed) <= horizon
@@ -87,13 +103,14 @@ def review_report(knowledge_base: KnowledgeBase, *, today: dt.date, reader: str)
     entries.sort(key=lambda due: (-due.days_overdue, due.entry_id))
     sources = [
         SourceToCheck(
-            entry.id,
-            entry.topic,
-            entry.title.get(shown),
-            source.name,
-            str(source.url),
-            source.review,
-            source.seen,
+            entry_id=entry.id,
+            topic=entry.topic,
+            title=entry.title.get(shown),
+            file=file_of(entry),
+            name=source.name,
+            url=str(source.url),
+            review=source.review,
+            seen=source.seen,
         )
         for entry in sorted(knowledge_base.entries, key=lambda entry: entry.id)
         for source in entry.sources

@@ -25,7 +25,7 @@ from bot.db.staff_models import AuditEntry
 from bot.insights.charts import split_bars
 from bot.insights.entry_stats import EntryReport, EntryStats, Sort, StatsFilter, entry_report
 from bot.insights.export import csv_text, spreadsheet_cell
-from bot.insights.knowledge import current_knowledge_base
+from bot.insights.knowledge import current_knowledge_base, entry_files
 from bot.insights.review_due import add_months, review_report
 from bot.staff.roles import Role
 from tests.staff.insights_support import (
@@ -212,6 +212,14 @@ def test_entries_due_within_thirty_days_most_overdue_first() -> None:
     assert soon.overdue == 0
     marked = [s for entry in kb.entries for s in entry.sources if s.review]
     assert len(late.sources) == len(marked) > 0
+    files = entry_files(PROJECT_ROOT, "almere")
+    assert files[BANK] == "faq/money/money_bank_account.yml"
+    assert files["money_bijstand"] == "faq/local/almere/money/money_bijstand.yml"  # Almere's own
+    located = review_report(kb, today=late.today, reader="nl", files=files)
+    assert {due.file for due in located.entries} == set(files.values())
+    assert {s.file for s in located.sources if s.entry_id == "money_bijstand"} == {
+        "faq/local/almere/money/money_bijstand.yml"
+    }
     assert {source.review for source in late.sources} <= {"homepage", "unconfirmed"}
 
 
@@ -378,7 +386,9 @@ async def test_an_editor_sees_what_is_due_for_review(
     assert f'<span class="badge badge-overdue">{(today - bank_due).days}</span>' in table
     assert f"over {(doctor_due - today).days} dagen" in table
     assert "=HYPERLINK" in table  # shown as text on the page (escaped by the template)
+    assert '<code class="path">faq/money/money_bank_account.yml</code>' in table
     sources = page.text.split('<table class="review-sources">')[1]
+    assert '<code class="path">faq/local/almere/money/money_bijstand.yml</code>' in sources
     assert "Startpagina" in sources
     assert "Niet bevestigd" in sources
     assert 'aria-current="page"' in page.text
@@ -393,6 +403,7 @@ async def test_an_editor_sees_what_is_due_for_review(
         (BANK, str((today - bank_due).days)), (DOCTOR, str((today - doctor_due).days)),
     ]  # fmt: skip
     assert entries[0]["title"].startswith("'=")
+    assert entries[0]["file"] == "faq/money/money_bank_account.yml"
     assert entries[1]["days_overdue"].startswith("-")  # a number, not escaped
     marked = [row for row in rows if row["kind"] == "source"]
     assert marked

@@ -24,7 +24,7 @@ from bot.insights.entry_stats import (
     entry_report,
 )
 from bot.insights.export import entries_csv, review_csv
-from bot.insights.knowledge import current_knowledge_base
+from bot.insights.knowledge import current_knowledge_base, entry_files
 from bot.insights.review_due import WARN_DAYS, ReviewReport, review_report
 from bot.language import SUPPORTED as LANGUAGES
 from bot.staff.audit import record
@@ -74,7 +74,10 @@ async def _audit(
 async def _entries(
     request: Request, principal: StaffPrincipal, where: StatsFilter, sort: Sort
 ) -> EntryReport:
-    knowledge_base = await asyncio.to_thread(current_knowledge_base, staff_state(request).root)
+    state = staff_state(request)
+    knowledge_base = await asyncio.to_thread(
+        current_knowledge_base, state.root, state.settings.municipality
+    )
     async with sessionmaker_of(request)() as session:
         return await entry_report(
             session, where, knowledge_base=knowledge_base, reader=principal.language,
@@ -135,8 +138,12 @@ async def entries_export(
 
 async def _review(request: Request, principal: StaffPrincipal) -> ReviewReport:
     state = staff_state(request)
-    knowledge_base = await asyncio.to_thread(current_knowledge_base, state.root)
-    return review_report(knowledge_base, today=utcnow().date(), reader=principal.language)
+    municipality = state.settings.municipality
+    knowledge_base = await asyncio.to_thread(current_knowledge_base, state.root, municipality)
+    files = await asyncio.to_thread(entry_files, state.root, municipality)
+    return review_report(
+        knowledge_base, today=utcnow().date(), reader=principal.language, files=files
+    )
 
 
 def _review_detail(report: ReviewReport) -> dict[str, Any]:
