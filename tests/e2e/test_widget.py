@@ -430,7 +430,7 @@ def test_a_staff_answer_appears_in_the_open_widget_labelled_as_from_a_person(
     expect(staff).to_have_attribute("lang", "nl")
     caption = staff.locator(".from")
     expect(caption).to_be_visible()
-    expect(caption).to_have_text("Medewerker gemeente Almere")
+    expect(caption).to_have_text("Medewerker van de gemeente Almere")
     assert staff.locator(".bubble").evaluate(
         "element => getComputedStyle(element).backgroundColor"
     ) != page.locator(f"{BOT_MESSAGES} .bubble").first.evaluate(
