@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -202,6 +202,17 @@ async def get_ticket(session: AsyncSession, code: str, *, for_update: bool = Fal
     if ticket is None:
         raise TicketNotFound(f"no ticket {code}")
     return ticket
+
+
+async def waiting_codes(session: AsyncSession, codes: Iterable[str]) -> frozenset[str]:
+    """Which of `codes` name a ticket that still waits for staff."""
+    wanted = {normalize_code(code) for code in codes}
+    if not wanted:
+        return frozenset()
+    found = await session.scalars(
+        select(Ticket.code).where(Ticket.code.in_(wanted), Ticket.state.in_(WAITING))
+    )
+    return frozenset(found)
 
 
 async def get_ticket_by_id(session: AsyncSession, ticket_id: int) -> Ticket | None:

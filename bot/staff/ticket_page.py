@@ -91,6 +91,25 @@ async def similar_of(
     )
 
 
+async def not_offered(
+    session: Any, ticket: Ticket, codes: frozenset[str], search: EntrySearch | None
+) -> frozenset[str]:
+    """The waiting tickets among `codes` that the page does not offer as the same question
+    (measured without the entry index while it is still being built). An answer naming one
+    is refused, so no crafted form sends it to anyone else. A ticket no longer waiting is
+    not among them: answering skips it and says so."""
+    if not codes:
+        return frozenset()
+    built = search if search is not None and search.built else None
+    offered = await similar_waiting(
+        session, ticket, shared_embedder(), limit=SIMILAR_SHOWN, search=built
+    )
+    outside = codes - {similar.ticket.code for similar in offered}
+    if not outside:
+        return frozenset()
+    return await tickets.waiting_codes(session, outside)
+
+
 async def entry_hits(request: Request, query: str, language: str) -> list[EntryHit] | None:
     """Entries for the employee's search, titled in their language; None while building."""
     search = entry_search(request)

@@ -12,7 +12,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from bot.faq.search import EntrySearch
 from bot.staff.roles import Role
+from tests.kbsearch_support import entry_search  # noqa: F401 (a fixture)
 from tests.fake_libretranslate import FakeLibreTranslate, running_fake
 from tests.staff.support import make_staff, sign_in, staff_app, staff_settings
 from tests.staff.ticket_support import (
@@ -41,9 +43,11 @@ def engine() -> Iterator[FakeLibreTranslate]:
 
 
 @pytest.fixture
-def app(db: Sessions, tmp_path: Path, engine: FakeLibreTranslate) -> FastAPI:
+def app(
+    db: Sessions, tmp_path: Path, engine: FakeLibreTranslate, entry_search: EntrySearch
+) -> FastAPI:
     made = staff_app(db, staff_settings(tmp_path, TRANSLATION_URL=engine.url))
-    made.state.entry_search = None  # no similar tickets and no entry search in these tests
+    made.state.entry_search = entry_search  # the real index: which tickets ask the same
     return made
 
 
@@ -225,7 +229,7 @@ async def test_one_answer_goes_to_similar_tickets_each_in_its_language(
         db, question="Where do I register in Almere?", language="en", conversation_id="we-2"
     )
     dutch = await new_ticket(
-        db, question="Waar schrijf ik me in?", language="nl", channel="telegram",
+        db, question="Waar kan ik me inschrijven in Almere?", language="nl", channel="telegram",
         conversation_id="tg-3",
     )  # fmt: skip
     token = await agent_client(client, db)
@@ -251,6 +255,64 @@ async def test_one_answer_goes_to_similar_tickets_each_in_its_language(
     assert not nl.answer_machine_translated
     jobs = await jobs_of(db, "deliver_answer")
     assert sorted(job.ticket_id for job in jobs) == sorted([first.id, english.id, dutch.id])
+
+
+async def test_an_answer_is_refused_whole_for_a_ticket_not_offered_as_the_same_question(
+    client: httpx.AsyncClient, db: Sessions
+) -> None:
+    first = await new_ticket(db)
+    similar = await new_ticket(
+        db, question="Where do I register in Almere?", language="en", conversation_id="we-2"
+    )
+    other = await new_ticket(
+        db, question="Mijn kind heeft koorts, welke huisarts kan ik bellen?", language="nl",
+        conversation_id="we-3",
+    )  # fmt: skip
+    token = await agent_client(client, db)
+    text = "Kom naar het stadhuis."
+    preview = await client.post(
+        f"/staff/tickets/{first.code}/preview", data={"csrf_token": token, "text": text}
+    )
+    crafted = [similar.code, other.code]
+    sent = await client.post(
+        f"/staff/tickets/{first.code}/answer",
+        data={"csrf_token": token, "text": text, "previewed": previewed_of(preview.text),
+              "also": crafted},
+    )  # fmt: skip
+    assert sent.status_code == 409
+    assert "Niets is verstuurd." in shown(sent)
+    by_entry = await client.post(
+        f"/staff/tickets/{first.code}/answer-entry",
+        data={"csrf_token": token, "entry_id": "registration_bsn", "also": crafted},
+    )
+    assert by_entry.status_code == 409
+    assert "Niets is verstuurd." in shown(by_entry)
+    for ticket in (first, similar, other):
+        assert (await ticket_now(db, ticket.id)).state == "open"
+    assert await jobs_of(db, "deliver_answer") == []
+    assert "ticket_answered" not in [action for action, _, _ in await audit_actions(db)]
+
+
+async def test_a_similar_ticket_answered_meanwhile_is_skipped_not_refused(
+    client: httpx.AsyncClient, db: Sessions
+) -> None:
+    first = await new_ticket(db)
+    similar = await new_ticket(
+        db, question="Where do I register in Almere?", language="en", conversation_id="we-2"
+    )
+    token = await agent_client(client, db)
+    quicker = await client.post(
+        f"/staff/tickets/{similar.code}/answer-entry",
+        data={"csrf_token": token, "entry_id": "registration_bsn"},
+    )
+    assert quicker.status_code == 303
+    sent = await client.post(
+        f"/staff/tickets/{first.code}/answer-entry",
+        data={"csrf_token": token, "entry_id": "registration_bsn", "also": [similar.code]},
+    )
+    assert sent.status_code == 303
+    assert "skipped=1" in sent.headers["location"]
+    assert (await ticket_now(db, first.id)).state == "answered"
 
 
 async def test_an_entry_answer_goes_in_the_newcomers_language_with_its_sources(

@@ -27,6 +27,8 @@ from bot.staff.routes.ticket import missing, ticket_url
 from bot.staff.state import staff_state
 from bot.staff.ticket_page import (
     agent_only,
+    entry_search,
+    not_offered,
     refusal_key,
     refusal_values,
     render_ticket,
@@ -48,6 +50,13 @@ def _text(form: FormData, name: str) -> str:
 def _also(form: FormData, own: str) -> frozenset[str]:
     codes = {tickets.normalize_code(v) for v in form.getlist("also") if isinstance(v, str)}
     return frozenset(sorted(c for c in codes if c and c != own)[:MAX_TOGETHER])
+
+
+async def _strangers(
+    request: Request, session: AsyncSession, ticket: Ticket, also: frozenset[str]
+) -> bool:
+    """Whether `also` names a waiting ticket the page does not offer with this one."""
+    return bool(await not_offered(session, ticket, also, entry_search(request)))
 
 
 async def _together(session: AsyncSession, codes: frozenset[str]) -> list[Ticket]:
@@ -129,6 +138,11 @@ async def answer(request: Request, code: str, principal: StaffPrincipal = AGENT)
                 request, principal, ticket, session=session, status_code=422, draft=text,
                 also=also, error="ticket.answer_too_long",
             )  # fmt: skip
+        if await _strangers(request, session, ticket, also):
+            return await render_ticket(
+                request, principal, ticket, session=session, status_code=409, draft=text,
+                error="ticket.also_not_similar",
+            )  # fmt: skip
         if made.translator.configured and _text(form, "previewed") != answering.fingerprint(text):
             checked = await answering.preview_answer(
                 made.translator, text,
@@ -184,6 +198,11 @@ async def answer_entry(request: Request, code: str, principal: StaffPrincipal = 
             return await render_ticket(
                 request, principal, ticket, session=session, status_code=422, also=also, error=key
             )
+        if await _strangers(request, session, ticket, also):
+            return await render_ticket(
+                request, principal, ticket, session=session, status_code=409,
+                error="ticket.also_not_similar",
+            )  # fmt: skip
         together = [ticket, *await _together(session, also)]
         languages = [t.language for t in together]
     lines = (
