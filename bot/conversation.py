@@ -31,6 +31,7 @@ from bot.rasa_client import RasaClient, RasaMessage
 from bot.rate_limit import RateLimiter
 from bot.safety.crisis import crisis_reply, detect_crisis
 from bot.texts import Texts
+from bot.transliteration import latin_to_cyrillic
 from bot.turns import FaqReference, Reply, ReplyButton, Turn
 
 log = logging.getLogger("wegwijs.conversation")
@@ -167,6 +168,8 @@ class ConversationService:
                 hint=hint,
             )
             language = decision.language
+            if crisis is None and decision.latin:
+                crisis = detect_crisis(latin_to_cyrillic(cleaned))
             if decision.changed:
                 conversation.language_explicit = False
             if decision.russian and not conversation.russian_notice_sent:
@@ -187,7 +190,9 @@ class ConversationService:
             log.warning("crisis message answered", extra={"kind": crisis.kind, "channel": channel})
             turn = replace(await self._crisis_turn(conversation_id, language, notices), crisis=True)
         else:
-            turn = await self._ask_rasa(conversation_id, channel, redaction.text, language, notices)
+            # The model knows Cyrillic: Ukrainian typed in Latin letters is read back first.
+            asked = latin_to_cyrillic(redaction.text) if decision.latin else redaction.text
+            turn = await self._ask_rasa(conversation_id, channel, asked, language, notices)
         return await self._record(conversation_id, turn, started, text=redaction.text)
 
     async def _record(

@@ -37,7 +37,7 @@ import math
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -216,6 +216,7 @@ class LanguageDecision:
     source: Source
     changed: bool
     russian: bool
+    latin: bool = False  # Ukrainian (or Russian) typed in Latin letters, answered in Ukrainian
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,7 @@ class Detection:
     clear: bool  # a clear sentence: may switch a conversation's language
     words: int  # content words (no names, acronyms, fillers)
     letters: int  # letters in all words but fillers
+    latin: bool = False  # Ukrainian or Russian typed in Latin letters
 
 
 @dataclass(frozen=True)
@@ -393,7 +395,14 @@ class LanguageDecider:
         value as no language yet; ``hint`` only matters when there is no current one.
         """
         found = self.analyse(text)
-        conversation = normalize_hint(current)
+        decision = self._decide(found, normalize_hint(current), explicit, hint)
+        if found.latin and decision.language == "uk":
+            return replace(decision, latin=True)
+        return decision
+
+    def _decide(
+        self, found: Detection, conversation: Language | None, explicit: bool, hint: str | None
+    ) -> LanguageDecision:
         if conversation is not None:
             if found.clear and found.language is not None and found.language != conversation:
                 return LanguageDecision(found.language, "detected", True, found.russian)
@@ -469,7 +478,8 @@ class LanguageDecider:
         if translit > against:
             margin = (translit - against) / (translit + against + 1)
             clear = long_enough and translit >= 2 and margin >= 0.5
-            return Detection("uk", ru_translit > uk_translit, margin, clear, words, letters)
+            russian = ru_translit > uk_translit
+            return Detection("uk", russian, margin, clear, words, letters, latin=True)
 
         if not any(not t.name for t in latin):
             # Only names and acronyms ("BSN", "Den Haag"): nothing to detect.

@@ -34,6 +34,11 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         default="report",
         help="devset: which part of bench/devset (tune on `tune` only)",
     )
+    command.add_argument(
+        "--latin",
+        action="store_true",
+        help="devset: the Ukrainian rows typed in Latin letters (bench/devset/romanize.py)",
+    )
     command.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     command.add_argument(
         "--seconds", type=float, default=60.0, help="load, tuning: seconds per level"
@@ -96,6 +101,11 @@ def _bench_devset(settings: Settings, args: argparse.Namespace) -> None:
     root = settings.project_root
     kb = load_knowledge_base(root / "faq")
     questions = [q for q in load_devset() if q.split == args.split]
+    name = f"devset-{args.split}"
+    if args.latin:
+        from bench.devset.romanize import latin_rows
+
+        questions, name = latin_rows(questions), f"devset-latin-{args.split}"
     print(f"Starting a local stack for {len(questions)} questions (about 60 s)...", file=sys.stderr)
     stack = Stack(stack_settings(Path(tempfile.mkdtemp(prefix="wegwijs-devset-"))))
     stack.start()
@@ -104,20 +114,21 @@ def _bench_devset(settings: Settings, args: argparse.Namespace) -> None:
             results = run_devset(stack.url, api, kb, questions)
     finally:
         stack.stop()
-    save_results(results, settings.var_dir / "bench" / f"devset-{args.split}.json")
+    save_results(results, settings.var_dir / "bench" / f"{name}.json")
+    latin = " --latin" if args.latin else ""
     png = devset_png(
         results,
         list(TOPICS),
-        root / f"devset-{args.split}.png",
-        f"bench/devset, {args.split} split (n={len(results)})",
+        root / f"{name}.png",
+        f"bench/devset{latin}, {args.split} split (n={len(results)})",
     )
     markdown = format_markdown(results, args.split, [png.relative_to(root)])
     _publish(
         root,
-        f"devset-{args.split}",
+        name,
         markdown,
         write=args.write,
-        command=f"wegwijs bench devset --split {args.split} --write",
+        command=f"wegwijs bench devset --split {args.split}{latin} --write",
     )
 
 

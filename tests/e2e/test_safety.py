@@ -32,6 +32,7 @@ def urgent_tickets(stack: Stack) -> list[tuple[str, str, int]]:
     ("language", "message", "send"),
     [
         ("uk", "я більше не хочу жити", "Передати моє повідомлення працівникові"),
+        ("uk", "moia dytyna ne dykhaie", "Передати моє повідомлення працівникові"),
         ("en", "I want to kill myself", "Send my message to a person"),
         ("nl", "mijn man slaat me en ik ben bang", "Stuur mijn bericht naar een medewerker"),
     ],

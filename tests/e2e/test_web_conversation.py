@@ -62,6 +62,9 @@ def test_language_button_switches_every_following_reply(stack: Stack, new_chat: 
         ("Hoe kan ik me inschrijven in de BRP in Almere?", "nl", "registration_brp"),
         ("How do I get a DigiD?", "en", "registration_digid"),
         ("Як знайти сімейного лікаря (huisarts)?", "uk", "health_huisarts"),
+        # Ukrainian typed in Latin letters, official and chat spellings (bot/transliteration.py)
+        ("Shcho robyty, yakshcho ya vahitna?", "uk", "health_pregnancy"),
+        ("chy otrymayu ya groshovu dopomogu na yizhu?", "uk", "money_leefgeld"),
     ],
 )
 def test_a_knowledge_base_question_gets_its_answer_with_sources(

@@ -14,7 +14,6 @@ from fastapi import FastAPI
 
 from bot.faq.search import EntrySearch
 from bot.staff.roles import Role
-from tests.kbsearch_support import entry_search  # noqa: F401 (a fixture)
 from tests.fake_libretranslate import FakeLibreTranslate, running_fake
 from tests.staff.support import make_staff, sign_in, staff_app, staff_settings
 from tests.staff.ticket_support import (
