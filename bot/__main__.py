@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bot.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.faq.links import LinkResult
 
 
 def _build(settings: Settings, _args: argparse.Namespace) -> int:
@@ -72,7 +76,26 @@ def _check_links(settings: Settings, args: argparse.Namespace) -> int:
     for line in dead:
         print(f"  {line}", file=sys.stderr)
     print(f"{len(results) - len(dead)} of {len(results)} links answer; {len(dead)} dead.")
+    if not args.no_save and not _save_links(settings, results):
+        return 2
     return 1 if dead else 0
+
+
+def _save_links(settings: Settings, results: list[LinkResult]) -> bool:
+    """The run replaces the last one in the database, for the editors' review page."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db.models import utcnow
+    from bot.faq.link_store import store_link_check
+
+    try:
+        store_link_check(settings.effective_database_url, results, checked_at=utcnow())
+    except (SQLAlchemyError, OSError) as error:
+        print(f"Not saved for the review page ({type(error).__name__}): run `wegwijs migrate`"
+              " first, or pass --no-save.", file=sys.stderr)  # fmt: skip
+        return False
+    print("Saved for the editors' review page (/staff/insights/review).")
+    return True
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
@@ -177,7 +200,10 @@ def _staff_user(settings: Settings, args: argparse.Namespace) -> int:
 COMMANDS: dict[str, tuple[str, Callable[[Settings, argparse.Namespace], int]]] = {
     "build": ("generate training data and responses from faq/ and texts/", _build),
     "check-faq": ("check the knowledge base and texts (run before you commit)", _check_faq),
-    "check-links": ("check that every source link answers (needs the internet)", _check_links),
+    "check-links": (
+        "check that every source link answers (needs the internet); saved for the review page",
+        _check_links,
+    ),
     "migrate": ("bring the database to the latest schema", _migrate),
     "train": ("train the Rasa model", _train),
     "run": ("run Rasa, the action server and the gateway together", _run),
@@ -220,6 +246,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             command.add_argument(
                 "--timeout", type=float, default=15.0, help="seconds to wait for each link"
+            )
+            command.add_argument(
+                "--no-save",
+                action="store_true",
+                help="only print the report; keep the last saved check for the review page",
             )
         if name == "staff-user":
             from bot.staff.cli import add_arguments as add_staff_user_arguments

@@ -3,6 +3,6 @@
 Every table module is imported here, so `bot.db.models.Base.metadata` holds all tables (one
 Alembic history) whichever of them a caller imports first."""
 
-from bot.db import models, staff_models, turn_models
+from bot.db import link_models, models, staff_models, turn_models
 
-__all__ = ["models", "staff_models", "turn_models"]
+__all__ = ["link_models", "models", "staff_models", "turn_models"]

@@ -18,6 +18,7 @@ from bot.faq.schema import KnowledgeBase
 USER_AGENT = "Wegwijs link check (knowledge-base sources)"
 DEFAULT_CONCURRENCY = 8
 DEFAULT_TIMEOUT = 15.0
+TIMED_OUT = "timed out"  # the error of a link that gave no answer within the timeout
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ async def _check_one(client: httpx.AsyncClient, url: str, limit: asyncio.Semapho
             if response.status_code >= 400:
                 response = await client.get(url)
         except httpx.TimeoutException:
-            return LinkResult(url, None, "timed out")
+            return LinkResult(url, None, TIMED_OUT)
         except httpx.HTTPError as error:
             return LinkResult(url, None, type(error).__name__)
         return LinkResult(url, response.status_code)

@@ -26,7 +26,8 @@ ENTRY_COLUMNS: Final = (
 )  # fmt: skip
 REVIEW_COLUMNS: Final = (
     "kind", "entry_id", "topic", "title", "file", "reviewed", "review_due", "days_overdue",
-    "source_name", "source_url", "source_review", "source_seen",
+    "source_name", "source_url", "source_review", "source_seen", "dead_links", "link_status",
+    "link_error", "link_checked_at",
 )  # fmt: skip
 
 
@@ -76,14 +77,23 @@ def entries_csv(report: EntryReport) -> str:
 
 
 def review_csv(report: ReviewReport) -> str:
-    """The entries due first (kind "entry"), then the sources to check (kind "source")."""
+    """The entries due first (kind "entry"), then the sources to check (kind "source"), then
+    the sources that did not answer at the last link check (kind "dead_link"). An entry's
+    `dead_links` is empty when no link check has ever been saved."""
+    check = report.link_check
+    checked_at = check.checked_at.isoformat(timespec="seconds") if check else None
     rows: list[Sequence[Cell]] = []
     for due in report.entries:
         dates: list[Cell] = [due.reviewed, due.due, due.days_overdue]
+        dead: Cell = due.dead_links if check else None
         rows.append(["entry", due.entry_id, due.topic, due.title, due.file, *dates,
-                     None, None, None, None])  # fmt: skip
+                     None, None, None, None, dead, None, None, None])  # fmt: skip
     for source in report.sources:
         checked: list[Cell] = [source.name, source.url, source.review, source.seen]
         rows.append(["source", source.entry_id, source.topic, source.title, source.file,
-                     None, None, None, *checked])  # fmt: skip
+                     None, None, None, *checked, None, None, None, None])  # fmt: skip
+    for link in report.dead_links:
+        answer: list[Cell] = [link.status, link.error or None, checked_at]
+        rows.append(["dead_link", link.entry_id, link.topic, link.title, link.file,
+                     None, None, None, link.name, link.url, None, None, None, *answer])  # fmt: skip
     return csv_text(REVIEW_COLUMNS, rows)

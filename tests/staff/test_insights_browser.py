@@ -1,9 +1,11 @@
 """How each entry does and the entries due for review, in a real headless Chromium: an editor
 sorts the table and downloads the CSV by keyboard alone, the chart is drawn with its name,
-both pages are axe clean, and an agent is refused."""
+the review page shows the last link check's dead sources (or how to run one), both pages
+are axe clean, and an agent is refused."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
@@ -13,6 +15,7 @@ from tests.staff.conftest import SignedInPage
 from tests.staff.insights_support import seed_events
 from tests.staff.support import StaffSite
 from tests.staff.test_browser import accessible, tab_reaches_every_control
+from tests.staff.test_review_links_http import a_check, seed
 
 NEIGHBOURS_NL = "Problemen met je buren: wat kun je doen?"
 MAX_TABS = 200
@@ -85,6 +88,24 @@ def test_an_editor_reads_what_is_due_for_review(
     page.goto(f"{site.url}/staff/insights/review")
     expect(page.get_by_role("heading", level=1)).to_have_text("Entries due for review")
     expect(page.get_by_role("table", name="Sources marked for review")).to_be_visible()
+    expect(page.get_by_text("No link check has run yet.")).to_be_visible()
+    expect(
+        page.get_by_role("heading", level=2, name="Source links that do not answer")
+    ).to_be_visible()
+    accessible(page)
+    tab_reaches_every_control(page)
+    # after `wegwijs check-links` saved a run: the links that did not answer, per entry
+    site.run(lambda sessions: seed(sessions, a_check()))
+    page.reload()
+    dead = page.get_by_role(
+        "table", name="Source links that did not answer at the last check, by entry"
+    )
+    expect(
+        dead.get_by_role("row", name=re.compile("Opening a Dutch bank account"))
+    ).to_contain_text("error code 404")
+    expect(page.get_by_text(re.compile(r"^3 of \d+ source links did not answer"))).to_be_visible()
+    due = page.get_by_role("table", name=re.compile("^Entries due for review"))
+    expect(due.get_by_role("columnheader", name="Source links not answering")).to_be_visible()
     accessible(page)
     tab_reaches_every_control(page)
     page.goto(f"{site.url}/staff/insights/entries")

@@ -392,6 +392,8 @@ async def test_an_editor_sees_what_is_due_for_review(
     assert "Startpagina" in sources
     assert "Niet bevestigd" in sources
     assert 'aria-current="page"' in page.text
+    assert "Er is nog nooit gecontroleerd of de bronlinks werken." in page.text  # no link check
+    assert "<code>make check-links</code>" in page.text  # and how to run one
 
     export = await old_client.get("/staff/insights/review.csv")
     assert export.headers["content-disposition"] == (
@@ -405,6 +407,7 @@ async def test_an_editor_sees_what_is_due_for_review(
     assert entries[0]["title"].startswith("'=")
     assert entries[0]["file"] == "faq/money/money_bank_account.yml"
     assert entries[1]["days_overdue"].startswith("-")  # a number, not escaped
+    assert {row["dead_links"] for row in entries} == {""}  # no link check: unknown, not 0
     marked = [row for row in rows if row["kind"] == "source"]
     assert marked
     assert all(row["source_url"].startswith("https://") for row in marked)
@@ -412,6 +415,7 @@ async def test_an_editor_sees_what_is_due_for_review(
     viewed, exported = await audit(db, "insights_viewed"), await audit(db, "insights_exported")
     assert [entry.detail["page"] for entry in viewed + exported] == ["review", "review"]
     assert exported[0].detail["entries"] == 2
+    assert exported[0].detail["dead_links"] == 0
 
 
 PAGES = (

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot.db.models import utcnow
+from bot.faq.link_store import latest_link_check
 from bot.insights import charts
 from bot.insights.entry_stats import (
     COLUMNS,
@@ -141,15 +143,19 @@ async def _review(request: Request, principal: StaffPrincipal) -> ReviewReport:
     municipality = state.settings.municipality
     knowledge_base = await asyncio.to_thread(current_knowledge_base, state.root, municipality)
     files = await asyncio.to_thread(entry_files, state.root, municipality)
+    async with sessionmaker_of(request)() as session:
+        links = await latest_link_check(session)
     return review_report(
-        knowledge_base, today=utcnow().date(), reader=principal.language, files=files
-    )
+        knowledge_base, today=utcnow().date(), reader=principal.language, files=files,
+        links=links,
+    )  # fmt: skip
 
 
 def _review_detail(report: ReviewReport) -> dict[str, Any]:
     return {
         "page": "review", "days": None, "language": None,
         "entries": len(report.entries), "sources": len(report.sources),
+        "dead_links": len(report.dead_links),
     }  # fmt: skip
 
 
@@ -157,9 +163,11 @@ def _review_detail(report: ReviewReport) -> dict[str, Any]:
 async def review_page(request: Request, principal: StaffPrincipal = EDITOR) -> HTMLResponse:
     report = await _review(request, principal)
     await _audit(request, principal, "insights_viewed", _review_detail(report))
+    checked = report.link_check.checked_at if report.link_check else None
+    zone = ZoneInfo(staff_state(request).settings.timezone)
     return render(
         request, "insights_review.html", principal=principal, report=report,
-        warn_days=WARN_DAYS,
+        warn_days=WARN_DAYS, checked=checked.astimezone(zone) if checked else None,
     )  # fmt: skip
 
 
