@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from bot.faq.search import EntrySearch
 from bot.staff.roles import Role
 from tests.fake_libretranslate import FakeLibreTranslate, running_fake
+from tests.kbsearch_support import entry_search  # noqa: F401 (a fixture)
 from tests.staff.support import make_staff, sign_in, staff_app, staff_settings
 from tests.staff.ticket_support import (
     QUESTION_UK,
@@ -43,7 +44,10 @@ def engine() -> Iterator[FakeLibreTranslate]:
 
 @pytest.fixture
 def app(
-    db: Sessions, tmp_path: Path, engine: FakeLibreTranslate, entry_search: EntrySearch
+    db: Sessions,
+    tmp_path: Path,
+    engine: FakeLibreTranslate,
+    entry_search: EntrySearch,  # noqa: F811 (the fixture imported above)
 ) -> FastAPI:
     made = staff_app(db, staff_settings(tmp_path, TRANSLATION_URL=engine.url))
     made.state.entry_search = entry_search  # the real index: which tickets ask the same
