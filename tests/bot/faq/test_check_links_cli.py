@@ -35,6 +35,7 @@ from bot.faq.links import links_by_entry
 from bot.faq.schema import load_knowledge_base
 from bot.insights.knowledge import entry_files
 from bot.stack import free_port
+from tests.bot.faq.link_server import StatusHandler
 
 BANK = "money_bank_account"  # its first source: gone (404)
 DOCTOR = "health_huisarts"  # its first source: a server that refuses HEAD (405), GET works
@@ -86,29 +87,14 @@ class Site:
 
 
 def handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self, *, body: bool) -> None:
+    class Handler(StatusHandler):
+        def status(self) -> int:
             path = urlsplit(self.path).path
-            status = 200
             if path in site.gone:
-                status = 404
-            elif path in site.head_refused and self.command == "HEAD":
-                status = 405
-            payload = b"ok" if status == 200 else b"no"
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if body:
-                self.wfile.write(payload)
-
-        def do_HEAD(self) -> None:
-            self._answer(body=False)
-
-        def do_GET(self) -> None:
-            self._answer(body=True)
-
-        def log_message(self, format: str, *args: object) -> None:
-            return
+                return 404
+            if path in site.head_refused and self.command == "HEAD":
+                return 405
+            return 200
 
     return Handler
 

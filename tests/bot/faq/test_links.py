@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 
@@ -13,40 +13,23 @@ from bot.config import PROJECT_ROOT
 from bot.faq.links import check_links, dead_link_report, links_by_entry
 from bot.faq.schema import load_knowledge_base
 from bot.stack import free_port
+from tests.bot.faq.link_server import StatusHandler
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def _answer(self, *, body: bool) -> None:
+class _Handler(StatusHandler):
+    redirect_to = "/live"
+
+    def status(self) -> int:
         if self.path == "/live":
-            status = 200
-        elif self.path == "/moved":
-            self.send_response(301)
-            self.send_header("Location", "/live")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        elif self.path == "/get-only":
-            status = 405 if self.command == "HEAD" else 200
-        elif self.path == "/slow":
+            return 200
+        if self.path == "/moved":
+            return 301
+        if self.path == "/get-only":
+            return 405 if self.command == "HEAD" else 200
+        if self.path == "/slow":
             time.sleep(1.5)
-            status = 200
-        else:
-            status = 404
-        payload = b"ok" if status == 200 else b"no"
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if body:
-            self.wfile.write(payload)
-
-    def do_HEAD(self) -> None:
-        self._answer(body=False)
-
-    def do_GET(self) -> None:
-        self._answer(body=True)
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
+            return 200
+        return 404
 
 
 @pytest.fixture
