@@ -1,8 +1,9 @@
 """Locust: newcomers chatting with the gateway's web API, in Ukrainian, English and Dutch.
 
-Run by `wegwijs bench load` (bench/measure/load.py) from the load environment (.venvs/load),
-against a gateway on 127.0.0.1 only. Each simulated user holds one conversation at a time
-(a new conversation token each time) of 3-6 turns: the greeting (start), sometimes a hello,
+Run by `wegwijs bench load` (run_locust in bench/measure/load_levels.py) from the load
+environment (.venvs/load), against a gateway on 127.0.0.1 only. Each simulated user holds
+one conversation at a time (a new conversation token each time) of 3-6 turns: the greeting
+(start), sometimes a hello,
 one or two questions from the knowledge base (faq/*/: held-out and training questions, in the
 conversation's language), a button press when the bot offered buttons (did this help, did you
 mean, a topic), and thanks. With no pause between turns by default (WEGWIJS_LOAD_PAUSE sets

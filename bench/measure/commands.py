@@ -184,7 +184,9 @@ def _load_command(what: str, args: argparse.Namespace) -> str:
 
 def _bench_load(settings: Settings, args: argparse.Namespace) -> None:
     """Locust at 1-100 concurrent conversations through the web API (bench/measure/load.py)."""
-    from bench.measure.load import LEVELS, format_markdown, run_load_benchmark
+    from bench.measure.load import run_load_benchmark
+    from bench.measure.load_levels import LEVELS
+    from bench.measure.load_report import format_markdown
 
     report = run_load_benchmark(
         out_dir=settings.var_dir / "bench",
@@ -206,7 +208,7 @@ def _bench_load(settings: Settings, args: argparse.Namespace) -> None:
 
 def _bench_tuning(settings: Settings, args: argparse.Namespace) -> None:
     """The same load on variants of the stack (Rasa or gateway workers, PostgreSQL, Redis)."""
-    from bench.measure.load import VARIANTS, format_tuning, run_tuning
+    from bench.measure.load_tuning import VARIANTS, format_tuning, run_tuning
 
     variants = args.variants.split(",") if args.variants else list(VARIANTS)
     reports = run_tuning(
