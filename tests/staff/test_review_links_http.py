@@ -107,7 +107,9 @@ async def editor(db: Sessions, client: httpx.AsyncClient, *, language: str) -> N
 
 def when(tmp_path: Path) -> str:
     zone = ZoneInfo(staff_settings(tmp_path).timezone)
-    return CHECKED_AT.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    shown = CHECKED_AT.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    assert shown == "2026-12-01 00:30 CET"  # the time in the municipality, and which zone
+    return shown
 
 
 async def test_an_editor_sees_the_sources_that_did_not_answer(
