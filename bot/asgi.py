@@ -11,6 +11,7 @@ from bot.app import create_app
 from bot.config import Settings, load_settings
 from bot.idempotency import GatewayMiddleware
 from bot.key_store import key_store
+from bot.metrics_multiprocess import start_supervisor_metrics
 
 
 def gateway(settings: Settings) -> GatewayMiddleware:
@@ -45,6 +46,14 @@ def serve(settings: Settings) -> None:
         "ws": "none",  # no websockets: and rasa-sdk pins a websockets too old for uvicorn's
     }
     if settings.gateway_workers > 1:
-        uvicorn.run("bot.asgi:create", factory=True, workers=settings.gateway_workers, **options)  # type: ignore[arg-type]
+        # The workers' counts are summed and served here, in the supervisor (before it starts
+        # the workers: they read the shared directory's name when they start).
+        metrics = start_supervisor_metrics(settings) if settings.metrics_port else None
+        try:
+            workers = settings.gateway_workers
+            uvicorn.run("bot.asgi:create", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+        finally:
+            if metrics is not None:
+                metrics.stop()
     else:
         uvicorn.run(gateway(settings), **options)  # type: ignore[arg-type]

@@ -62,7 +62,7 @@ def observe_rasa(seconds: float, *, ok: bool) -> None:
     RASA_SECONDS.labels(result="ok" if ok else "error").observe(seconds)
 
 
-def _preset_label_sets() -> None:
+def preset_label_sets() -> None:
     """Every outcome appears from the start (at 0), so a dashboard's rate() has a series."""
     for outcome in get_args(Outcome):
         for language in ("uk", "en", "nl"):
@@ -76,6 +76,7 @@ class MetricsServer:
     server: WSGIServer
     thread: threading.Thread
     collector: Collector | None
+    registry: CollectorRegistry = REGISTRY
 
     @property
     def port(self) -> int:
@@ -86,7 +87,7 @@ class MetricsServer:
         self.server.server_close()
         self.thread.join(timeout=5)
         if self.collector is not None:
-            REGISTRY.unregister(self.collector)
+            self.registry.unregister(self.collector)
             close = getattr(self.collector, "close", None)
             if callable(close):
                 close()
@@ -94,7 +95,7 @@ class MetricsServer:
 
 def start_metrics_server(host: str, port: int, *, collector: Collector | None) -> MetricsServer:
     """Serves /metrics (any path, as prometheus-client does) on host:port until stopped."""
-    _preset_label_sets()
+    preset_label_sets()
     if collector is not None:
         REGISTRY.register(collector)
     server, thread = start_http_server(port, addr=host, registry=REGISTRY)

@@ -8,8 +8,15 @@ import time
 from fastapi import FastAPI, Request, Response
 
 from bot.config import Settings
-from bot.metrics import UNMATCHED_ROUTE, MetricsServer, observe_request, start_metrics_server
+from bot.metrics import (
+    UNMATCHED_ROUTE,
+    MetricsServer,
+    observe_request,
+    preset_label_sets,
+    start_metrics_server,
+)
 from bot.metrics_db import DatabaseCollector
+from bot.metrics_multiprocess import workers_share_metrics
 
 log = logging.getLogger("wegwijs.metrics")
 
@@ -41,9 +48,13 @@ def start_metrics(settings: Settings) -> MetricsServer | None:
     if not settings.metrics_port:
         return None
     if settings.gateway_workers > 1:
-        log.warning(
-            "metrics off: METRICS_PORT needs GATEWAY_WORKERS=1 (each worker has its own counters)"
-        )
+        if workers_share_metrics():  # the supervisor serves them (bot/metrics_multiprocess.py)
+            preset_label_sets()
+        else:
+            log.warning(
+                "metrics off: with GATEWAY_WORKERS > 1 start the gateway with `wegwijs serve`, "
+                "which serves every worker's counts"
+            )
         return None
     collector = DatabaseCollector(settings.effective_database_url)
     return start_metrics_server(settings.metrics_host, settings.metrics_port, collector=collector)

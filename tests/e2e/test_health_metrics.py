@@ -107,6 +107,35 @@ def test_a_404_is_counted_under_no_path_of_its_own(metrics_stack: Stack) -> None
     assert 'route="unmatched"' in text
 
 
+def test_two_gateway_workers_are_counted_together_on_one_port(metrics_stack: Stack) -> None:
+    """GATEWAY_WORKERS=2: each worker counts in files of its own, the supervisor serves the sum."""
+    metrics_stack.stop(("gateway",))
+    metrics_stack.environment["GATEWAY_WORKERS"] = "2"
+    try:
+        metrics_stack.start(("gateway",))
+        for _ in range(4):  # four clients, four connections: the workers share them
+            chat = WebChat(metrics_stack.url, language="en")
+            try:
+                chat.start()
+                chat.say("How do I register at the municipality?")
+            finally:
+                chat.close()
+        found = samples(scrape(metrics_stack))
+        answered = sum(value for _, value in found["wegwijs_answers_total"])
+        assert answered == 4  # counted since this start, each message once
+        workers = {
+            path.stem.rsplit("_", 1)[-1]
+            for path in (metrics_stack.settings.var_dir / "metrics-workers").glob("*.db")
+        }
+        assert len(workers) == 2, workers  # both workers write their counts
+        assert found["wegwijs_database_scrape_ok"] == [({}, 1.0)]
+        assert httpx.get(f"{metrics_stack.url}/metrics").status_code == 404
+    finally:
+        metrics_stack.stop(("gateway",))
+        del metrics_stack.environment["GATEWAY_WORKERS"]
+        metrics_stack.start(("gateway",))
+
+
 def test_not_ready_names_rasa_when_it_is_down(metrics_stack: Stack) -> None:
     """Last in the module: Rasa stays down."""
     metrics_stack.stop(("rasa",))
