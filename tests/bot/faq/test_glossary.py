@@ -158,6 +158,10 @@ def test_check_faq_counts_the_sources_marked_for_review() -> None:
     assert marked
     assert all(source.is_homepage for source in marked if source.review == "homepage")
     assert [s.url.host for s in marked if s.review == "unconfirmed"] == [
+        "duo.nl",
+        "www.duo.nl",
+        "www.uaf.nl",
+        "www.belastingdienst.nl",
         "www.belastingdienst.nl",
         "www.belastingdienst.nl",
     ]

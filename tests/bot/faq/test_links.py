@@ -76,6 +76,7 @@ def test_every_source_of_the_knowledge_base_is_listed_with_its_entries() -> None
     assert set(cited_by[rmo]) == {
         "health_insurance",
         "work_permission_ukrainians",
+        "work_employment_agency",
         "money_zorgtoeslag",
     }
     assert sum(len(ids) for ids in cited_by.values()) == sum(len(e.sources) for e in kb.entries)
