@@ -139,9 +139,23 @@ POSITIVES: list[tuple[str, CrisisKind]] = [
     ("is het levensgevaarlijk?", "medical"),
     ("мой ребенок плохо дышит", "medical"),
     ("это опасно для жизни", "medical"),
+    # swallowed a battery, a magnet or poison; seizures
+    ("син проковтнув батарейку", "medical"),
+    ("у дитини судоми", "medical"),
+    ("my son swallowed a battery", "medical"),
+    ("my daughter drank bleach", "medical"),
+    ("mijn kind heeft een batterij ingeslikt", "medical"),
+    ("hij heeft te veel pillen ingenomen", "medical"),
+    ("сын проглотил батарейку", "medical"),
+    ("у ребенка судороги", "medical"),
 ]
 
 NEGATIVES = [
+    "ik heb mijn pillen ingeslikt, mag ik nu eten?",
+    "які таблетки від судом продають в аптеці",
+    "food poisoning, what can I eat",
+    "батарейки куди викидати",
+    "waar lever ik batterijen in?",
     "emergency housing",
     "Where can I find emergency housing?",
     "emergency number for the gemeente?",
