@@ -92,6 +92,7 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
             limiter=conversation_limiter,
             privacy=privacy,
             answer_times=AnswerTimes.from_settings(settings),
+            zone=ZoneInfo(settings.timezone),
         )
         app.state.rasa = rasa
         checks = {"rasa": rasa_check(rasa), "database": database_check(sessions)}

@@ -104,6 +104,7 @@ class ConversationService:
         limiter: RateLimiter | None = None,
         privacy: PrivacyRequests | None = None,
         answer_times: AnswerTimes | None = None,
+        zone: dt.tzinfo | None = None,
     ) -> None:
         self._sessions = sessions
         self._rasa = rasa
@@ -114,6 +115,8 @@ class ConversationService:
         self._limiter = limiter
         self._privacy = privacy
         self._answer_times = answer_times
+        # The municipality's time zone: the editors' pages count questions in its weeks.
+        self._zone = zone or (answer_times.hours.timezone if answer_times else dt.timezone.utc)
 
     @property
     def texts(self) -> Texts:
@@ -209,7 +212,7 @@ class ConversationService:
             if text is not None:
                 await recording.record_turn(
                     session, conversation_id=conversation_id, turn=turn, text=text,
-                    ticket_id=ticket_id,
+                    ticket_id=ticket_id, zone=self._zone,
                 )  # fmt: skip
             elif ticket_id is not None:
                 await recording.mark_escalation(

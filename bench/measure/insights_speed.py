@@ -23,6 +23,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI
@@ -40,6 +41,7 @@ from bot.staff.accounts import accept_invite, create_user
 from bot.staff.app import include_staff
 from bot.staff.roles import Role
 
+ZONE = ZoneInfo("Europe/Amsterdam")  # the default TIMEZONE
 PASSWORD = "lange zin om mee aan te melden"  # noqa: S105 (the benchmark's own account)
 FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
 OUTCOMES = (("answered", 0.60), ("asked", 0.20), ("fallback", 0.12), ("escalated", 0.06),
@@ -81,7 +83,7 @@ def event_rows(
         helpful = (chance.random() < 0.75) if answered and chance.random() < 0.33 else None
         rows.append(
             {
-                "at": at, "week": week_of(at), "conversation": turn_pseudonym(f"c{number}"),
+                "at": at, "week": week_of(at, ZONE), "conversation": turn_pseudonym(f"c{number}"),
                 "language": _pick(chance, LANGUAGES), "outcome": outcome,
                 "topic": answered.split("_")[0] if answered else None, "entry_id": entry,
                 "offered": ",".join(offered), "chosen": chosen, "helpful": helpful,

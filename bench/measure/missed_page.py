@@ -17,6 +17,7 @@ import random
 import tempfile
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
@@ -29,6 +30,7 @@ from bot.faq.search import EntrySearch
 from bot.insights.missed import MissedFilter, background_done, entry_titles, missed_report
 from bot.semantics.embedder import shared_embedder
 
+ZONE = ZoneInfo("Europe/Amsterdam")  # the default TIMEZONE
 ROOT = Path(__file__).resolve().parents[2]
 SUFFIXES = ("", " alsjeblieft", " please", " будь ласка", "?", " in Almere", " thanks")
 
@@ -44,7 +46,7 @@ def _rows(events: int, missed: int, now: dt.datetime) -> list[dict[str, object]]
         is_missed = number < missed
         rows.append(
             {
-                "at": at, "week": week_of(at), "conversation": turn_pseudonym(f"c{number}"),
+                "at": at, "week": week_of(at, ZONE), "conversation": turn_pseudonym(f"c{number}"),
                 "language": language, "outcome": "fallback" if is_missed else "answered",
                 "entry_id": None if is_missed else question.expected, "offered": "",
                 "escalated_after": False,
@@ -73,7 +75,7 @@ async def measure(events: int, missed: int, directory: Path) -> None:
         started = time.perf_counter()
         report = await missed_report(
             sessions, MissedFilter(), embedder=embedder, index=index, titles=titles,
-            reader="nl", now=now,
+            reader="nl", now=now, zone=ZONE,
         )  # fmt: skip
         seconds = time.perf_counter() - started
         print(

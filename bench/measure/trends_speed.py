@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
@@ -26,6 +27,7 @@ from bot.db.session import make_engine, make_sessionmaker
 from bot.db.turn_models import TurnEvent, week_of
 from bot.insights.trends import PERIODS, trends
 
+ZONE = ZoneInfo("Europe/Amsterdam")  # the default TIMEZONE
 OUTCOMES = ("answered", "answered", "answered", "asked", "asked", "fallback", "escalated")
 ENTRIES = ("money_leefgeld", "health_huisarts", "housing_private_rental", "work_rights",
            "language_inburgering", "education_school_children")  # fmt: skip
@@ -41,7 +43,7 @@ def _events(count: int, now: dt.datetime) -> list[dict[str, object]]:
         entry = chance.choice(ENTRIES) if outcome == "answered" else None
         offered = ",".join(chance.sample(ENTRIES, 2)) if outcome == "asked" else ""
         rows.append({
-            "at": at, "week": week_of(at), "conversation": f"{number:032d}",
+            "at": at, "week": week_of(at, ZONE), "conversation": f"{number:032d}",
             "language": chance.choice(LANGUAGES), "outcome": outcome,
             "topic": entry.split("_")[0] if entry else None, "entry_id": entry,
             "offered": offered, "escalated_after": False, "text": None,
@@ -78,7 +80,7 @@ async def measure(url: str, *, events: int, tickets: int, rounds: int) -> dict[i
         for days in PERIODS:
             started = time.perf_counter()
             async with sessions() as session:
-                await trends(session, days=days)
+                await trends(session, days=days, zone=ZONE)
             times[days].append((time.perf_counter() - started) * 1000)
     await engine.dispose()
     return times

@@ -24,9 +24,10 @@ def turn_pseudonym(conversation_id: str) -> str:
     return hashlib.sha256(f"turn-events:{conversation_id}".encode()).hexdigest()[:32]
 
 
-def week_of(moment: dt.datetime) -> dt.date:
-    """The Monday of the moment's ISO week (UTC)."""
-    day = moment.astimezone(dt.timezone.utc).date()
+def week_of(moment: dt.datetime, zone: dt.tzinfo) -> dt.date:
+    """The Monday of the moment's ISO week where the municipality is (`TIMEZONE`): a
+    question asked at 00:30 on a Dutch Monday counts in that Monday's week, not the last."""
+    day = moment.astimezone(zone).date()
     return day - dt.timedelta(days=day.weekday())
 
 

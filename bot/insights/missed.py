@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import Ticket, as_utc
 from bot.db.turn_models import TurnEvent, week_of
 from bot.escalation.similar import question_features
-from bot.faq.schema import load_knowledge_base
+from bot.faq.schema import TOPICS, load_knowledge_base
 from bot.faq.search import knowledge_base_dir
 from bot.insights.clustering import GROUP_THRESHOLD, GROUP_THRESHOLD_RAW, group_rows
 from bot.insights.draft_making import MAX_QUESTIONS
@@ -70,20 +70,33 @@ def missed_condition() -> ColumnElement[bool]:
 class MissedFilter:
     days: int = DEFAULT_DAYS
     language: str | None = None
+    topic: str | None = None
 
     @classmethod
-    def of(cls, days: int | None, language: str | None) -> MissedFilter:
+    def of(cls, days: int | None, language: str | None, topic: str | None = None) -> MissedFilter:
         """The filter as asked, anything unknown dropped."""
         return cls(
             days=days if days in PERIODS else DEFAULT_DAYS,
             language=language if language in LANGUAGES else None,
+            topic=topic if topic in TOPICS else None,
         )
 
     def where(self, now: dt.datetime) -> list[ColumnElement[bool]]:
         conditions = [missed_condition(), TurnEvent.at >= now - dt.timedelta(days=self.days)]
         if self.language:
             conditions.append(TurnEvent.language == self.language)
+        if self.topic:
+            conditions.append(topic_condition(self.topic))
         return conditions
+
+
+def topic_condition(topic: str) -> ColumnElement[bool]:
+    """A missed message belongs to the topic it was answered in or, with no answer, to the
+    topic of its first "did you mean" button (an entry's id starts with "<topic>_")."""
+    return or_(
+        TurnEvent.topic == topic,
+        and_(TurnEvent.topic.is_(None), TurnEvent.offered.like(f"{topic}\\_%", escape="\\")),
+    )
 
 
 @dataclass(frozen=True)
@@ -309,8 +322,8 @@ def embed_in_background(sessions: async_sessionmaker[AsyncSession], embedder: Em
     return True
 
 
-def _weeks(where: MissedFilter, now: dt.datetime) -> list[dt.date]:
-    first, last = week_of(now - dt.timedelta(days=where.days)), week_of(now)
+def _weeks(where: MissedFilter, now: dt.datetime, zone: dt.tzinfo) -> list[dt.date]:
+    first, last = week_of(now - dt.timedelta(days=where.days), zone), week_of(now, zone)
     return [first + dt.timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
 
 
@@ -321,9 +334,10 @@ def _group(
     titles: dict[str, dict[str, str]],
     reader: str,
     answers: dict[int, StaffAnswer],
+    zone: dt.tzinfo,
 ) -> MissedGroup:
     languages = Counter(event.language for event in members)
-    per_week = Counter(week_of(event.at) for event in members)
+    per_week = Counter(week_of(event.at, zone) for event in members)
     newest = sorted(members, key=lambda event: (event.at, event.id), reverse=True)
     examples: list[Example] = []
     seen: set[str] = set()
@@ -382,6 +396,7 @@ async def missed_report(
     titles: dict[str, dict[str, str]],
     reader: str,
     now: dt.datetime,
+    zone: dt.tzinfo,
     embed_limit: int = EMBED_PER_PAGE,
 ) -> MissedReport:
     """The page's figures and groups, biggest group first; `reader` is the employee's
@@ -417,10 +432,10 @@ async def missed_report(
             answers = await _staff_answers(
                 session, {e.ticket_id for e in kept if e.ticket_id is not None}
             )
-        weeks = _weeks(where, now)
+        weeks = _weeks(where, now, zone)
         groups = [
             _group([kept[row] for row in members], weeks, titles=titles, reader=reader,
-                   answers=answers)
+                   answers=answers, zone=zone)
             for members in grouped
         ]  # fmt: skip
     total = sum(by_language.values())

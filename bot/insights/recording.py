@@ -36,6 +36,7 @@ async def record_turn(
     conversation_id: str,
     turn: Turn,
     text: str | None,
+    zone: dt.tzinfo,
     ticket_id: int | None = None,
     at: dt.datetime | None = None,
 ) -> TurnEvent:
@@ -45,7 +46,7 @@ async def record_turn(
     outcome = outcome_of(turn)
     event = TurnEvent(
         at=moment,
-        week=week_of(moment),
+        week=week_of(moment, zone),
         conversation=turn_pseudonym(conversation_id),
         language=turn.language,
         outcome=outcome,

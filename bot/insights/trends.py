@@ -72,9 +72,11 @@ class Trends:
     totals: dict[str, int] = field(default_factory=dict)
 
 
-def period_weeks(days: int, *, today: dt.date | None = None) -> list[dt.date]:
-    """The Mondays of the weeks the period touches, oldest first (the current week last)."""
-    last = week_of(dt.datetime.combine(today or utcnow().date(), dt.time(), dt.timezone.utc))
+def period_weeks(days: int, *, zone: dt.tzinfo, today: dt.date | None = None) -> list[dt.date]:
+    """The Mondays of the weeks the period touches, oldest first (the current week last);
+    `today` is the municipality's day."""
+    day = today or utcnow().astimezone(zone).date()
+    last = week_of(dt.datetime.combine(day, dt.time(12), zone), zone)
     count = max(1, days // 7)
     return [last - dt.timedelta(weeks=back) for back in range(count - 1, -1, -1)]
 
@@ -120,10 +122,10 @@ async def questions_by_week(
 
 
 async def escalations_by_week(
-    session: AsyncSession, since: dt.date, language: str | None
+    session: AsyncSession, since: dt.date, language: str | None, zone: dt.tzinfo
 ) -> list[tuple[dt.date, dt.datetime, dt.datetime | None, dt.datetime | None]]:
     """(week, asked, answered, promised) of the tickets made since `since`."""
-    start = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
+    start = dt.datetime.combine(since, dt.time(), zone)
     query = select(Ticket.created_at, Ticket.answered_at, Ticket.expected_by).where(
         Ticket.created_at >= start
     )
@@ -133,7 +135,7 @@ async def escalations_by_week(
     for created, answered, promised in await session.execute(query):
         asked = as_utc(created)
         found.append(
-            (week_of(asked), asked, as_utc(answered) if answered else None,
+            (week_of(asked, zone), asked, as_utc(answered) if answered else None,
              as_utc(promised) if promised else None)
         )  # fmt: skip
     return found
@@ -166,12 +168,13 @@ async def trends(
     *,
     days: int = DEFAULT_PERIOD,
     language: str | None = None,
+    zone: dt.tzinfo,
     today: dt.date | None = None,
 ) -> Trends:
-    weeks = period_weeks(days, today=today)
+    weeks = period_weeks(days, zone=zone, today=today)
     since = weeks[0]
     by_language, by_topic, at_once = await questions_by_week(session, since, language)
-    tickets = await escalations_by_week(session, since, language)
+    tickets = await escalations_by_week(session, since, language, zone)
     shown = [language] if language else list(LANGUAGES)
     questions = [
         WeekCounts(week, {lang: by_language.get((week, lang), 0) for lang in shown})

@@ -8,12 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import utcnow
 from bot.db.turn_models import TurnEvent, week_of
 
+ZONE = ZoneInfo("Europe/Amsterdam")  # the default TIMEZONE
 Sessions = async_sessionmaker[AsyncSession]
 
 NEIGHBOURS = "housing_neighbours"  # "Problemen met je buren: wat kun je doen?"
@@ -71,7 +73,7 @@ async def seed_events(
             at = moment - dt.timedelta(days=event.days_ago)
             session.add(
                 TurnEvent(
-                    at=at, week=week_of(at), conversation=f"{number:032d}",
+                    at=at, week=week_of(at, ZONE), conversation=f"{number:032d}",
                     language=event.language, outcome=event.outcome,
                     topic=(event.entry or event.chosen or "").split("_")[0] or None,
                     entry_id=event.entry, offered=",".join(event.offered), chosen=event.chosen,

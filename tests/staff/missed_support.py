@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,6 +18,7 @@ from bot.language import Language
 from bot.privacy.redact import redact
 from bot.turns import FaqReference, Reply, Turn
 
+ZONE = ZoneInfo("Europe/Amsterdam")  # the default TIMEZONE
 Sessions = async_sessionmaker[AsyncSession]
 
 SCHOOL = [
@@ -108,7 +110,7 @@ async def seed_missed(sessions: Sessions, *, now: dt.datetime | None = None) -> 
                 ticket_ids.append(ticket.id)
             event = await record_turn(
                 session, conversation_id=conversation, turn=_turn(language, how, entry),  # type: ignore[arg-type]
-                text=redacted(text), ticket_id=ticket_id, at=at,
+                text=redacted(text), ticket_id=ticket_id, at=at, zone=ZONE,
             )  # fmt: skip
             if how == "unhelpful":
                 event.helpful = False
@@ -118,14 +120,14 @@ async def seed_missed(sessions: Sessions, *, now: dt.datetime | None = None) -> 
                 event.chosen = entry
         await record_turn(
             session, conversation_id="we-crisis", turn=Turn(language="uk", crisis=True),
-            text=CRISIS[1], at=moment - dt.timedelta(hours=1),
+            text=CRISIS[1], zone=ZONE, at=moment - dt.timedelta(hours=1),
         )  # fmt: skip
         await record_turn(
             session, conversation_id="we-old", turn=Turn(language="en", fallback=True),
-            text=OLD[1], at=moment - dt.timedelta(days=40),
+            text=OLD[1], zone=ZONE, at=moment - dt.timedelta(days=40),
         )  # fmt: skip
         await record_turn(
             session, conversation_id="we-forget", turn=Turn(language="nl", fallback=True),
-            text=redacted(FORGOTTEN[1]), at=moment - dt.timedelta(minutes=5),
+            text=redacted(FORGOTTEN[1]), zone=ZONE, at=moment - dt.timedelta(minutes=5),
         )  # fmt: skip
     return Seeded(forgotten_conversation="we-forget", ticket_ids=ticket_ids)

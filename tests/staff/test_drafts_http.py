@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -28,6 +29,7 @@ from tests.staff.support import csrf_of, make_staff, sign_in, staff_app, staff_s
 from tests.staff.ticket_support import QUESTION_UK, new_ticket
 
 Sessions = async_sessionmaker[AsyncSession]
+ZONE = ZoneInfo("Europe/Amsterdam")  # the default TIMEZONE
 ANSWER_NL = "Maak een afspraak bij de balie van de gemeente. Neem je paspoort mee."
 
 
@@ -189,7 +191,7 @@ async def test_missed_questions_in_three_languages_become_one_draft(
         made = []
         for number, (language, text) in enumerate(asked):
             event = TurnEvent(
-                at=now - dt.timedelta(minutes=number), week=week_of(now),
+                at=now - dt.timedelta(minutes=number), week=week_of(now, ZONE),
                 conversation=turn_pseudonym(f"we-missed-{number}"), language=language,
                 outcome="escalated" if number == 0 else "asked",
                 offered="education_school_children,education_childcare",
@@ -197,7 +199,7 @@ async def test_missed_questions_in_three_languages_become_one_draft(
             )  # fmt: skip
             session.add(event)
             made.append(event)
-        forgotten = TurnEvent(at=now, week=week_of(now), conversation="", language="uk",
+        forgotten = TurnEvent(at=now, week=week_of(now, ZONE), conversation="", language="uk",
                               outcome="fallback", text=None)  # fmt: skip
         session.add(forgotten)
     csrf = await editor(client, db)

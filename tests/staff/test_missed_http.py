@@ -10,6 +10,7 @@ import html
 import io
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -44,6 +45,7 @@ from tests.staff.missed_support import (
 )
 from tests.staff.support import make_staff, sign_in, staff_app, staff_settings
 
+ZONE = ZoneInfo("Europe/Amsterdam")  # the default TIMEZONE
 __all__ = ["entry_search"]
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -85,7 +87,7 @@ async def test_questions_are_grouped_by_meaning_across_languages(
     await forget_one(db, tmp_path, "we-forget")
     report = await missed_report(
         db, MissedFilter(), embedder=shared_embedder(), index=entry_search.index(),
-        titles=entry_titles(PROJECT_ROOT), reader="nl", now=utcnow(),
+        titles=entry_titles(PROJECT_ROOT), reader="nl", now=utcnow(), zone=ZONE,
     )  # fmt: skip
     assert report.by_index
     assert [group.size for group in report.groups] == [6, 5]
@@ -148,6 +150,28 @@ async def test_the_page_shows_the_groups_to_an_editor(
     assert redacted(SCHOOL[0][1]) not in text
 
 
+async def test_a_topic_shows_the_questions_answered_or_offered_in_it(
+    client: httpx.AsyncClient, db: Sessions
+) -> None:
+    await seed_missed(db)
+    await editor(client, db)
+    school = visible((await client.get(PAGE, params={"topic": "education"})).text)
+    # the "did you mean" that offered the school entry, and the school answer that did not help
+    assert "2 gemiste vragen in de laatste 30 dagen: 1 uk, 1 nl" in school
+    assert redacted(SCHOOL[1][1]) in school
+    assert redacted(SCHOOL[3][1]) in school
+    assert redacted(BANK[0][1]) not in school
+    assert redacted(SCHOOL[0][1]) not in school  # a fallback has no topic of its own
+    money = await client.get(PAGE, params={"topic": "money"})
+    assert '<option value="money" selected>' in money.text
+    assert "1 gemiste vragen in de laatste 30 dagen: 1 nl" in visible(money.text)
+    unknown = visible((await client.get(PAGE, params={"topic": "weather"})).text)
+    assert "12 gemiste vragen in de laatste 30 dagen" in unknown  # every topic, never a 422
+    export = await client.get(CSV, params={"topic": "education", "language": "nl"})
+    assert export.status_code == 200
+    assert "wegwijs-missed-30d-nl-education.csv" in export.headers["content-disposition"]
+
+
 async def test_a_message_forgotten_after_it_was_grouped_disappears(
     client: httpx.AsyncClient, db: Sessions, tmp_path: Path
 ) -> None:
@@ -175,7 +199,7 @@ async def test_the_export_is_one_row_per_group_and_spreadsheet_safe(
         await record_turn(
             session, conversation_id="we-formula",
             turn=Turn(language="en", fallback=True),
-            text='=HYPERLINK("http://evil.example","click")', at=utcnow(),
+            text='=HYPERLINK("http://evil.example","click")', at=utcnow(), zone=ZONE,
         )  # fmt: skip
     await editor(client, db)
     answer = await client.get(CSV, params={"days": "7"})
@@ -240,8 +264,8 @@ async def test_every_view_and_export_is_audited_without_newcomer_text(
     assert [(row.action, row.target) for row in logged] == [
         ("insights_viewed", "missed"), ("insights_exported", "missed"),
     ]  # fmt: skip
-    assert logged[0].detail == {"days": 7, "language": "uk", "groups": 2, "missed": 5}
-    assert logged[1].detail == {"days": 30, "language": "", "groups": 2, "missed": 12}
+    assert logged[0].detail == {"days": 7, "language": "uk", "topic": "", "groups": 2, "missed": 5}
+    assert logged[1].detail == {"days": 30, "language": "", "topic": "", "groups": 2, "missed": 12}
     assert logged[0].address == "203.0.113.0"
     for row in logged:
         for _language, question, _how in SCHOOL + BANK:
@@ -255,7 +279,7 @@ async def test_a_page_embeds_a_bounded_batch_and_the_rest_follows_in_the_backgro
     await forget_one(db, tmp_path, "we-forget")
     asked = {
         "embedder": shared_embedder(), "index": entry_search.index(),
-        "titles": entry_titles(PROJECT_ROOT), "reader": "nl",
+        "titles": entry_titles(PROJECT_ROOT), "reader": "nl", "zone": ZONE,
     }  # fmt: skip
     first = await missed_report(db, MissedFilter(), now=utcnow(), embed_limit=3, **asked)  # type: ignore[arg-type]
     assert (first.total, first.not_grouped) == (12, 8)

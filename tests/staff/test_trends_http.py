@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -18,10 +19,13 @@ from bot.db.turn_models import TurnEvent, week_of
 from bot.escalation import tickets
 from bot.escalation.tickets import ExcerptLine
 from bot.insights.charts import nice_maximum, percent_lines, stacked_bars
+from bot.insights.recording import record_turn
 from bot.insights.trends import period_weeks, topic_of_offer, trends
 from bot.staff.roles import Role
+from bot.turns import Turn
 from tests.staff.support import make_staff, sign_in
 
+ZONE = ZoneInfo("Europe/Amsterdam")  # the default TIMEZONE
 Sessions = async_sessionmaker[AsyncSession]
 TODAY = dt.date(2026, 12, 2)  # a Wednesday
 THIS_WEEK = dt.date(2026, 11, 30)
@@ -38,7 +42,8 @@ async def events(sessions: Sessions, rows: list[tuple[dt.date, str, str, str | N
         for day, language, outcome, entry, offered in rows:
             session.add(
                 TurnEvent(
-                    at=at(day), week=week_of(at(day)), conversation="c" * 32, language=language,
+                    at=at(day), week=week_of(at(day), ZONE), conversation="c" * 32,
+                    language=language,
                     outcome=outcome, topic=entry.split("_")[0] if entry else None,
                     entry_id=entry, offered=offered, text="redacted question",
                 )
@@ -80,11 +85,37 @@ async def seed(db: Sessions) -> None:
     await ticket(db, day=THIS_WEEK, answered_after=None, promised_after=24, language="nl")
 
 
+def test_a_week_starts_at_midnight_on_the_dutch_monday() -> None:
+    winter = dt.datetime(2026, 11, 29, 23, 30, tzinfo=dt.timezone.utc)  # Monday 00:30 in Almere
+    summer = dt.datetime(2026, 6, 28, 22, 30, tzinfo=dt.timezone.utc)  # Monday 00:30 in summer
+    assert week_of(winter, ZONE) == dt.date(2026, 11, 30)
+    assert week_of(summer, ZONE) == dt.date(2026, 6, 29)
+    assert week_of(winter, dt.timezone.utc) == dt.date(2026, 11, 23)  # UTC would say Sunday
+    assert week_of(winter - dt.timedelta(hours=1), ZONE) == dt.date(2026, 11, 23)
+
+
+async def test_a_question_at_half_past_midnight_on_monday_counts_in_that_week(
+    db: Sessions,
+) -> None:
+    monday_early = dt.datetime(2026, 11, 29, 23, 30, tzinfo=dt.timezone.utc)
+    async with db.begin() as session:
+        event = await record_turn(
+            session, conversation_id="we-monday", turn=Turn(language="uk", fallback=True),
+            text="redacted question", zone=ZONE, at=monday_early,
+        )  # fmt: skip
+    assert event.week == THIS_WEEK
+    async with db() as session:
+        found = await trends(session, days=28, zone=ZONE, today=TODAY)
+    by_week = {counts.week: counts.by_language for counts in found.questions}
+    assert by_week[THIS_WEEK]["uk"] == 1
+    assert by_week[LAST_WEEK]["uk"] == 0
+
+
 async def test_questions_topics_and_answer_times_are_counted_per_week(db: Sessions) -> None:
     await seed(db)
     async with db() as session:
-        found = await trends(session, days=28, today=TODAY)
-    assert found.weeks == period_weeks(28, today=TODAY)
+        found = await trends(session, days=28, zone=ZONE, today=TODAY)
+    assert found.weeks == period_weeks(28, zone=ZONE, today=TODAY)
     assert found.weeks[-2:] == [LAST_WEEK, THIS_WEEK]
     by_week = {counts.week: counts.by_language for counts in found.questions}
     assert by_week[LAST_WEEK] == {"uk": 2, "en": 1, "nl": 0}
@@ -114,7 +145,7 @@ async def test_questions_topics_and_answer_times_are_counted_per_week(db: Sessio
 async def test_one_language_counts_only_its_questions_and_tickets(db: Sessions) -> None:
     await seed(db)
     async with db() as session:
-        found = await trends(session, days=28, language="nl", today=TODAY)
+        found = await trends(session, days=28, language="nl", zone=ZONE, today=TODAY)
     assert [counts.by_language for counts in found.questions][-1] == {"nl": 2}
     assert found.totals == {"questions": 2, "at_once": 1, "asked": 1, "answered": 0, "in_time": 0}
 
@@ -122,7 +153,7 @@ async def test_one_language_counts_only_its_questions_and_tickets(db: Sessions) 
 async def test_weeks_outside_the_period_are_not_counted(db: Sessions) -> None:
     await events(db, [(TODAY - dt.timedelta(days=200), "uk", "answered", "money_leefgeld", "")])
     async with db() as session:
-        found = await trends(session, days=28, today=TODAY)
+        found = await trends(session, days=28, zone=ZONE, today=TODAY)
     assert found.totals["questions"] == 0
     assert len(found.weeks) == 4
 

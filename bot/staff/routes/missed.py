@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Final
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot.db.models import utcnow
+from bot.faq.schema import TOPICS
 from bot.insights.missed import PERIODS, MissedFilter, MissedReport, entry_titles, missed_report
 from bot.insights.missed_export import missed_csv
 from bot.language import SUPPORTED as LANGUAGES
@@ -43,10 +45,11 @@ async def editor_only(principal: StaffPrincipal = Depends(current_staff)) -> Sta
 def _filter(
     days: str | None = Query(None, max_length=8),
     language: str | None = Query(None, max_length=8),
+    topic: str | None = Query(None, max_length=32),
 ) -> MissedFilter:
-    """Anything unknown is dropped (the default period, every language), never a 422."""
+    """Anything unknown is dropped (the default period, every language and topic), never a 422."""
     number = int(days) if days and days.isdigit() else None
-    return MissedFilter.of(number, language)
+    return MissedFilter.of(number, language, topic)
 
 
 FILTER = Depends(_filter)
@@ -70,6 +73,7 @@ async def _report(request: Request, principal: StaffPrincipal, where: MissedFilt
     return await missed_report(
         sessionmaker_of(request), where, embedder=shared_embedder(), index=await _index(request),
         titles=titles, reader=principal.language, now=utcnow(),
+        zone=ZoneInfo(state.settings.timezone),
     )  # fmt: skip
 
 
@@ -81,12 +85,13 @@ async def _audit(
             session, actor_id=principal.id, action=action, target="missed",
             address=address_of(request),
             detail={"days": report.where.days, "language": report.where.language or "",
-                    "groups": len(report.groups), "missed": report.total},
+                    "topic": report.where.topic or "", "groups": len(report.groups),
+                    "missed": report.total},
         )  # fmt: skip
 
 
 def _query(where: MissedFilter) -> dict[str, str]:
-    asked = {"days": str(where.days), "language": where.language or ""}
+    asked = {"days": str(where.days), "language": where.language or "", "topic": where.topic or ""}
     return {name: value for name, value in asked.items() if value}
 
 
@@ -98,7 +103,7 @@ async def missed_page(
     await _audit(request, principal, "insights_viewed", report)
     return render(
         request, "insights_missed.html", principal=principal, report=report,
-        periods=PERIODS, languages=LANGUAGES, query=_query(where),
+        periods=PERIODS, languages=LANGUAGES, topics=TOPICS, query=_query(where),
     )  # fmt: skip
 
 
@@ -108,7 +113,8 @@ async def missed_export(
 ) -> Response:
     report = await _report(request, principal, where)
     await _audit(request, principal, "insights_exported", report)
-    name = f"wegwijs-missed-{where.days}d{'-' + where.language if where.language else ''}.csv"
+    parts = [f"{where.days}d", where.language or "", where.topic or ""]
+    name = f"wegwijs-missed-{'-'.join(part for part in parts if part)}.csv"
     return Response(
         missed_csv(report),
         media_type="text/csv; charset=utf-8",

@@ -6,6 +6,8 @@ Only the editor role; every view is in the audit log with its period and languag
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
@@ -16,6 +18,7 @@ from bot.staff.deps import StaffPrincipal, require_role, sessionmaker_of
 from bot.staff.pages import render
 from bot.staff.roles import Role
 from bot.staff.routes.auth import address_of
+from bot.staff.state import staff_state
 
 router = APIRouter(prefix="/insights", tags=["staff"])
 EDITOR = Depends(require_role(Role.editor))
@@ -35,7 +38,12 @@ async def trends_page(
     period = chosen_period(days)
     chosen = language if language in LANGUAGES else None
     async with sessionmaker_of(request)() as session, session.begin():
-        found = await trends(session, days=period, language=chosen)
+        found = await trends(
+            session,
+            days=period,
+            language=chosen,
+            zone=ZoneInfo(staff_state(request).settings.timezone),
+        )
         await record(
             session, actor_id=principal.id, action="insights_viewed",
             address=address_of(request),
