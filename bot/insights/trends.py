@@ -125,7 +125,7 @@ async def escalations_by_week(
     session: AsyncSession, since: dt.date, language: str | None, zone: dt.tzinfo
 ) -> list[tuple[dt.date, dt.datetime, dt.datetime | None, dt.datetime | None]]:
     """(week, asked, answered, promised) of the tickets made since `since`."""
-    start = dt.datetime.combine(since, dt.time(), zone)
+    start = dt.datetime.combine(since, dt.time(), zone).astimezone(dt.timezone.utc)
     query = select(Ticket.created_at, Ticket.answered_at, Ticket.expected_by).where(
         Ticket.created_at >= start
     )
