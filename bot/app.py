@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -75,7 +74,7 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
             tracker=tracker,
             texts=texts,
             retention_days=settings.retention_days,
-            timezone=ZoneInfo(settings.timezone),
+            timezone=settings.zone,
             kept_replies=replies,
             drafts=settings.effective_drafts_dir,
         )
@@ -92,7 +91,6 @@ def create_app(settings: Settings, *, replies: KeyStore | None = None) -> FastAP
             limiter=conversation_limiter,
             privacy=privacy,
             answer_times=AnswerTimes.from_settings(settings),
-            zone=ZoneInfo(settings.timezone),
         )
         app.state.rasa = rasa
         checks = {"rasa": rasa_check(rasa), "database": database_check(sessions)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -166,6 +167,11 @@ class Settings(BaseSettings):
             return self.municipality_contact_url.strip()
         layer = load_layer(self.project_root / "faq", self.municipality)
         return str(layer.municipality.contact_url)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """TIMEZONE as a time zone: office hours, promised times and the editors' weeks."""
+        return ZoneInfo(self.timezone)
 
     @property
     def effective_office_hours(self) -> str:

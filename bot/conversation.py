@@ -104,7 +104,6 @@ class ConversationService:
         limiter: RateLimiter | None = None,
         privacy: PrivacyRequests | None = None,
         answer_times: AnswerTimes | None = None,
-        zone: dt.tzinfo | None = None,
     ) -> None:
         self._sessions = sessions
         self._rasa = rasa
@@ -115,8 +114,8 @@ class ConversationService:
         self._limiter = limiter
         self._privacy = privacy
         self._answer_times = answer_times
-        # The municipality's time zone: the editors' pages count questions in its weeks.
-        self._zone = zone or (answer_times.hours.timezone if answer_times else dt.timezone.utc)
+        # The municipality's time zone (TIMEZONE): the editors' pages count in its weeks.
+        self._zone = answer_times.hours.timezone if answer_times else dt.timezone.utc
 
     @property
     def texts(self) -> Texts:

@@ -58,7 +58,7 @@ def services(request: Request) -> TicketServices:
         made = TicketServices(
             translator=translator_from_settings(settings),
             texts=load_texts(settings.project_root, settings.municipality),
-            zone=ZoneInfo(settings.timezone),
+            zone=settings.zone,
         )
         request.app.state.ticket_services = made
     return made

@@ -17,7 +17,6 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
-from zoneinfo import ZoneInfo
 
 from bot.config import Settings, load_settings
 
@@ -159,7 +158,7 @@ def _refuse_if_needed(
     staff: str | None = None,
     force: bool = False,
 ) -> None:
-    why = refusal(ticket, action, texts, staff=staff, force=force, zone=_zone(settings))
+    why = refusal(ticket, action, texts, staff=staff, force=force, zone=settings.zone)
     if why is not None:
         raise Refused(why)
 
@@ -217,7 +216,7 @@ def _show(settings: Settings, args: argparse.Namespace, texts: StaffTexts) -> in
         format_ticket(
             ticket,
             texts,
-            zone=_zone(settings),
+            zone=settings.zone,
             now=_now(),
             translation=translation,
             translated_answers=bool(settings.translation_url.strip()),
@@ -346,12 +345,8 @@ async def _decided(change: Awaitable[T], texts: StaffTexts, settings: Settings) 
     try:
         return await change
     except desk.Refusal as refused:
-        raise Refused(explain(refused, texts, zone=_zone(settings))) from None
+        raise Refused(explain(refused, texts, zone=settings.zone)) from None
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def _zone(settings: Settings) -> ZoneInfo:
-    return ZoneInfo(settings.timezone)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -164,7 +163,7 @@ async def review_page(request: Request, principal: StaffPrincipal = EDITOR) -> H
     report = await _review(request, principal)
     await _audit(request, principal, "insights_viewed", _review_detail(report))
     checked = report.link_check.checked_at if report.link_check else None
-    zone = ZoneInfo(staff_state(request).settings.timezone)
+    zone = staff_state(request).settings.zone
     return render(
         request, "insights_review.html", principal=principal, report=report,
         warn_days=WARN_DAYS, checked=checked.astimezone(zone) if checked else None,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Final
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -73,7 +72,7 @@ async def _report(request: Request, principal: StaffPrincipal, where: MissedFilt
     return await missed_report(
         sessionmaker_of(request), where, embedder=shared_embedder(), index=await _index(request),
         titles=titles, reader=principal.language, now=utcnow(),
-        zone=ZoneInfo(state.settings.timezone),
+        zone=state.settings.zone,
     )  # fmt: skip
 
 

@@ -15,7 +15,6 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -104,7 +103,7 @@ TIME_FORMAT: Final = "%d-%m %H:%M"
 
 def _when(request: Request) -> Callable[[dt.datetime], str]:
     """Moments as the municipality's clock shows them (TIMEZONE)."""
-    zone = ZoneInfo(staff_state(request).settings.timezone)
+    zone = staff_state(request).settings.zone
     return lambda moment: moment.astimezone(zone).strftime(TIME_FORMAT)
 
 

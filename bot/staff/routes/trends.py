@@ -6,8 +6,6 @@ Only the editor role; every view is in the audit log with its period and languag
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
@@ -42,7 +40,7 @@ async def trends_page(
             session,
             days=period,
             language=chosen,
-            zone=ZoneInfo(staff_state(request).settings.timezone),
+            zone=staff_state(request).settings.zone,
         )
         await record(
             session, actor_id=principal.id, action="insights_viewed",
