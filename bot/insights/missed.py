@@ -34,6 +34,7 @@ from bot.faq.schema import TOPICS, load_knowledge_base
 from bot.faq.search import knowledge_base_dir
 from bot.insights.clustering import GROUP_THRESHOLD, GROUP_THRESHOLD_RAW, group_rows
 from bot.insights.draft_making import MAX_QUESTIONS
+from bot.insights.trends import topic_condition
 from bot.language import SUPPORTED as LANGUAGES
 from bot.municipality import DEFAULT_MUNICIPALITY
 from bot.privacy.redact import redact
@@ -88,15 +89,6 @@ class MissedFilter:
         if self.topic:
             conditions.append(topic_condition(self.topic))
         return conditions
-
-
-def topic_condition(topic: str) -> ColumnElement[bool]:
-    """A missed message belongs to the topic it was answered in or, with no answer, to the
-    topic of its first "did you mean" button (an entry's id starts with "<topic>_")."""
-    return or_(
-        TurnEvent.topic == topic,
-        and_(TurnEvent.topic.is_(None), TurnEvent.offered.like(f"{topic}\\_%", escape="\\")),
-    )
 
 
 @dataclass(frozen=True)

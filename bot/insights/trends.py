@@ -13,7 +13,7 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Ticket, as_utc, utcnow
@@ -87,6 +87,15 @@ def topic_of_offer(offered: str) -> str:
     first = offered.split(",", 1)[0]
     topic = first.split("_", 1)[0] if "_" in first else ""
     return topic if topic in TOPICS else NO_TOPIC
+
+
+def topic_condition(topic: str) -> ColumnElement[bool]:
+    """topic_of_offer's rule in SQL: the topic an event was answered in or, with no answer,
+    the topic of its first "did you mean" button."""
+    return or_(
+        TurnEvent.topic == topic,
+        and_(TurnEvent.topic.is_(None), TurnEvent.offered.like(f"{topic}\\_%", escape="\\")),
+    )
 
 
 def _week(value: object) -> dt.date:
