@@ -4,6 +4,7 @@ from actions.fallback import ActionHandleFallback
 from actions.faq import ActionAnswerFaq, ActionHandleFeedback
 from actions.language import ValidateSlotMappings
 from actions.menu import ActionChangeLanguage, ActionShowMenu
+from actions.situation import ActionSituation
 
 __all__ = [
     "ActionAnswerFaq",
@@ -11,5 +12,6 @@ __all__ = [
     "ActionHandleFallback",
     "ActionHandleFeedback",
     "ActionShowMenu",
+    "ActionSituation",
     "ValidateSlotMappings",
 ]

@@ -10,9 +10,7 @@ import datetime as dt
 import json
 import logging
 import re
-import unicodedata
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,9 +20,11 @@ from bot.escalation import tickets
 from bot.escalation.office_hours import AnswerTimes
 from bot.escalation.tickets import ExcerptLine, display_code
 from bot.faq.build import FAQ_INTENT_PREFIX
+from bot.faq.situations import SITUATION_INTENT
 from bot.insights import recording
 from bot.language import SUPPORTED, Language, LanguageDecider
 from bot.metrics import count_answer
+from bot.payloads import Payload, clean_text
 from bot.privacy.redact import redact
 from bot.privacy.requests import REQUESTS, PrivacyRequests
 from bot.rasa_client import RasaClient, RasaMessage
@@ -42,7 +42,6 @@ GATEWAY_REQUESTS = (*REQUESTS, CRISIS_TICKET)
 PLACEHOLDER = re.compile(r"\[\[([a-z_]+)\]\]")
 # What the actions say when they did not understand (actions/fallback.py, actions/faq.py).
 FALLBACK_MESSAGES = ("default", "offer_human")
-PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<entities>\{.*\})?$", re.DOTALL)
 
 
 class BadInput(Exception):
@@ -61,34 +60,6 @@ class RateLimited(BadInput):
     """Too many messages in a short time: answered politely, not passed on."""
 
     status = 429
-
-
-@dataclass(frozen=True)
-class Payload:
-    intent: str
-    entities: dict[str, Any]
-
-    @classmethod
-    def parse(cls, text: str) -> Payload | None:
-        match = PAYLOAD.match(text)
-        if match is None:
-            return None
-        entities: dict[str, Any] = {}
-        if match["entities"]:
-            try:
-                loaded = json.loads(match["entities"])
-            except json.JSONDecodeError:
-                return None
-            if not isinstance(loaded, dict):
-                return None
-            entities = loaded
-        return cls(intent=match["intent"], entities=entities)
-
-
-def clean_text(text: str) -> str:
-    """Removes control characters and leading slashes (users cannot type intents)."""
-    kept = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
-    return kept.strip().lstrip("/").strip()
 
 
 class ConversationService:
@@ -235,6 +206,7 @@ class ConversationService:
                 session, conversation_id=conversation_id, token=token
             )
             conversation.last_seen_at = utcnow()
+            situation_chosen = False
             if payload_text in GATEWAY_REQUESTS:
                 gateway_request = payload_text
             else:
@@ -249,6 +221,7 @@ class ConversationService:
                     conversation.language = chosen
                     conversation.language_explicit = True
                     language = chosen
+                situation_chosen = payload.intent == SITUATION_INTENT
                 if payload.intent.startswith(FAQ_INTENT_PREFIX):
                     await recording.record_choice(
                         session,
@@ -258,6 +231,12 @@ class ConversationService:
         if gateway_request is not None:
             return await self._gateway_request(conversation_id, channel, gateway_request, language)
         turn = await self._ask_rasa(conversation_id, channel, payload_text or "", language, [])
+        if situation_chosen and turn.entry_id is not None:
+            # The question that waited for the situation is answered: its offer was taken.
+            async with self._sessions.begin() as session:
+                await recording.record_choice(
+                    session, conversation_id=conversation_id, entry_id=turn.entry_id
+                )
         return await self._record(conversation_id, turn, started, text=None)
 
     async def choose_language(
@@ -430,9 +409,12 @@ class ConversationService:
     @staticmethod
     def _offered(messages: list[RasaMessage]) -> tuple[str, ...]:
         """Knowledge-base entries offered as buttons ("did you mean", or "see also" under an
-        answer)."""
+        answer), or weighed while the bot asks the newcomer's situation."""
         offered: list[str] = []
         for message in messages:
+            weighed = message.custom.get("situation_asked")
+            if isinstance(weighed, list):
+                offered.extend(str(entry) for entry in weighed)
             for button in message.buttons:
                 payload = Payload.parse(button.payload)
                 if payload is not None and payload.intent.startswith(FAQ_INTENT_PREFIX):

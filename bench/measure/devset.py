@@ -25,12 +25,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 
 from bench.devset import CRISIS, NO_ENTRY, DevQuestion, Split
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, load_settings
 from bot.faq.schema import KnowledgeBase
 from bot.stack import Stack, free_port
 
@@ -101,25 +101,73 @@ def crisis_replies() -> set[str]:
     return {crisis_reply(language, root=PROJECT_ROOT) for language in ("uk", "en", "nl")}
 
 
+def situation_titles() -> set[str]:
+    """The situation buttons' titles in every language (texts/buttons.yml)."""
+    from bot.faq.situations import SITUATIONS
+    from bot.texts import load_texts
+
+    texts = load_texts(PROJECT_ROOT, load_settings().municipality)
+    return {
+        texts.button(f"situation_{situation}", language).title
+        for situation in SITUATIONS
+        for language in ("uk", "en", "nl")
+    }
+
+
+def _say(client: httpx.Client, token: str, body: dict[str, str]) -> list[dict[str, Any]]:
+    response = client.post(f"/api/conversations/{token}/messages", json=body)
+    response.raise_for_status()
+    messages: list[dict[str, Any]] = response.json()["messages"]
+    return messages
+
+
+def answers_after_each_situation(
+    client: httpx.Client, text: str, situations: list[str]
+) -> tuple[str, ...]:
+    """The entries answered when the question is asked again, in a new conversation each
+    time, and each situation button is pressed (one click: the newcomer knows theirs)."""
+    answered: list[str] = []
+    for title in situations:
+        token = client.post("/api/conversations", json={}).json()["conversation"]
+        asked = _say(client, token, {"text": text})
+        button = next(
+            (b["id"] for m in asked for b in m["buttons"] if b["title"] == title),
+            None,
+        )
+        if button is None:
+            continue
+        after = _say(client, token, {"button": button})
+        answered += [m["faq"]["id"] for m in after if m.get("faq")][:1]
+    return tuple(dict.fromkeys(answered))
+
+
 def ask_gateway(
-    client: httpx.Client, text: str, titles: dict[str, str], crisis: set[str]
+    client: httpx.Client,
+    text: str,
+    titles: dict[str, str],
+    crisis: set[str],
+    situations: set[str] | None = None,
 ) -> tuple[DevOutcome, str | None, tuple[str, ...], float]:
-    """A new conversation, one question: what came back, and how long the question took."""
+    """A new conversation, one question: what came back, and how long the question took.
+    When the bot asks the newcomer's situation, what each situation button answers counts as
+    offered (within one click)."""
     token = client.post("/api/conversations", json={}).json()["conversation"]
     started = time.perf_counter()
-    response = client.post(f"/api/conversations/{token}/messages", json={"text": text})
+    messages = _say(client, token, {"text": text})
     seconds = time.perf_counter() - started
-    response.raise_for_status()
-    messages = response.json()["messages"]
     if any(m["sender"] == "system" and m["text"] in crisis for m in messages):
         return "crisis", None, (), seconds
     answered = next((m["faq"]["id"] for m in messages if m.get("faq")), None)
     offered = tuple(
         titles[b["title"]] for m in messages for b in m["buttons"] if b["title"] in titles
     )
+    asked_situation = [b["title"] for m in messages for b in m["buttons"]
+                       if situations and b["title"] in situations]  # fmt: skip
+    if answered is None and asked_situation and situations:
+        offered += answers_after_each_situation(client, text, asked_situation)
     if answered:
         return "answered", answered, offered, seconds
-    return ("asked" if offered else "fallback"), None, offered, seconds
+    return ("asked" if offered or asked_situation else "fallback"), None, offered, seconds
 
 
 def parse_ranking(client: httpx.Client, api: str, text: str) -> tuple[tuple[str, float], ...]:
@@ -178,11 +226,14 @@ def run_devset(
 ) -> list[DevResult]:
     titles = entry_titles(kb)
     crisis = crisis_replies()
+    situations = situation_titles()
     results: list[DevResult] = []
     with httpx.Client(base_url=base_url, timeout=60.0) as client:
         ask_gateway(client, "hallo", titles, crisis)  # warm-up, not counted
         for index, q in enumerate(questions, start=1):
-            outcome, answered, offered, seconds = ask_gateway(client, q.text, titles, crisis)
+            outcome, answered, offered, seconds = ask_gateway(
+                client, q.text, titles, crisis, situations
+            )
             ranking = parse_ranking(client, api, q.text) if api else ()
             results.append(
                 DevResult(

@@ -98,6 +98,9 @@ class PrivacyRequests:
         if stored.user_texts:
             lines.append(text("my_data_messages", language))
             lines.extend(f"  – {message}" for message in stored.user_texts)
+        if stored.situation and f"situation_{stored.situation}" in self._texts.buttons:
+            chosen = self._texts.button(f"situation_{stored.situation}", language).title
+            lines.append(text("my_data_situation", language, situation=chosen))
         if tickets:
             codes = ", ".join(display_code(ticket.code) for ticket in tickets)
             lines.append(text("my_data_tickets", language, codes=codes))

@@ -57,6 +57,23 @@ class StoredEvents:
     first: dt.datetime | None
     last: dt.datetime | None
     user_texts: tuple[str, ...]  # the user's own messages, newest last (buttons left out)
+    situation: str | None = None  # the situation the user chose (bot/faq/situations.py)
+
+
+SLOT_EVENTS_READ = 200  # the latest slot events looked at for the situation
+
+
+def _latest_slot(raw: list[str | None], name: str) -> str | None:
+    """The latest value of slot `name` among slot events' data, newest first."""
+    for data in raw:
+        try:
+            event = json.loads(data or "")
+        except ValueError:
+            continue
+        if isinstance(event, dict) and event.get("name") == name:
+            value = event.get("value")
+            return value if isinstance(value, str) else None
+    return None
 
 
 async def stored_events(engine: AsyncEngine, sender_id: str, *, texts: int = 5) -> StoredEvents:
@@ -76,6 +93,13 @@ async def stored_events(engine: AsyncEngine, sender_id: str, *, texts: int = 5) 
                 .limit(texts * 3)
             )
             raw = [row[0] for row in rows]
+            slots = await connection.execute(
+                select(EVENTS.c.data)
+                .where(EVENTS.c.sender_id == sender_id, EVENTS.c.type_name == "slot")
+                .order_by(EVENTS.c.id.desc())
+                .limit(SLOT_EVENTS_READ)
+            )
+            situation = _latest_slot([row[0] for row in slots], "situation")
     except MISSING_TABLE:
         return StoredEvents(0, None, None, ())
     user_texts: list[str] = []
@@ -88,6 +112,7 @@ async def stored_events(engine: AsyncEngine, sender_id: str, *, texts: int = 5) 
         first=_moment(first),
         last=_moment(last),
         user_texts=tuple(reversed(user_texts)),
+        situation=situation,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversation import Payload, clean_text
+from bot.payloads import Payload, clean_text
 
 
 @pytest.mark.parametrize(
