@@ -62,16 +62,17 @@ def say(
     language: Language,
     *,
     buttons: list[dict[str, Any]] | None = None,
+    custom: dict[str, Any] | None = None,
     **values: object,
 ) -> None:
     """Sends a message from texts/messages.yml, its {placeholders} filled from `values`;
-    `buttons` replace the message's own."""
+    `buttons` replace the message's own; `custom` goes with it for the gateway."""
     text = render(key, language, **values)
     _, own = texts().message(key, language)
     chosen = (
         buttons if buttons is not None else [{"title": b.title, "payload": b.payload} for b in own]
     )
-    dispatcher.utter_message(text=text, buttons=chosen)
+    dispatcher.utter_message(text=text, buttons=chosen, json_message=custom)
 
 
 def render(key: str, language: Language, **values: object) -> str:

@@ -106,12 +106,16 @@ class ActionAnswerFaq(Action):
         return respond(dispatcher, tracker, ranking, situation=None)
 
 
-def answer_for(ranking: list[tuple[str, float]], situation: str) -> str | None:
-    """What the bot answers for someone in `situation`: the sure entry among those for them,
-    or the sibling written for their situation (None: it would ask "did you mean")."""
+def decide_for(
+    ranking: list[tuple[str, float]], situation: str
+) -> tuple[str | None, list[str], list[tuple[str, float]]]:
+    """What the bot does for someone in `situation`: the entry to answer with (the sure one
+    among those for them, or the sibling written for their situation), else the entries worth
+    suggesting; and the ranking for them."""
     entries = context.knowledge_base().by_id()
-    answer, _ = choose(situations.for_situation(ranking, entries, situation))
-    return answer or situations.sibling_for(ranking, entries, situation)
+    theirs = situations.for_situation(ranking, entries, situation)
+    answer, suggestions = choose(theirs)
+    return answer or situations.sibling_for(ranking, entries, situation), suggestions, theirs
 
 
 def situation_settles(ranking: list[tuple[str, float]]) -> bool:
@@ -125,7 +129,7 @@ def situation_settles(ranking: list[tuple[str, float]]) -> bool:
     if choose(ranking)[0] is not None or not situations.differs_by_situation(ranking, entries):
         return False
     named = situations.named_by_contenders(ranking, entries)
-    return bool(named) and all(answer_for(ranking, s) for s in named)
+    return bool(named) and all(decide_for(ranking, s)[0] for s in named)
 
 
 def ask_situation(
@@ -133,12 +137,8 @@ def ask_situation(
 ) -> list[EventType]:
     """Which fits you? Asked once, when the likely entries are for different people; the
     question waits in `situation_pending` for the answer (actions/situation.py)."""
-    language = context.language_of(tracker)
-    dispatcher.utter_message(
-        text=context.render("situation_ask", language),
-        buttons=[context.button(f"situation_{s}", language) for s in situations.SITUATIONS],
-        json_message={"situation_asked": situations.contenders(ranking)},
-    )
+    weighed = {"situation_asked": situations.contenders(ranking)}
+    context.say(dispatcher, "situation_ask", context.language_of(tracker), custom=weighed)
     return [
         SlotSet("situation_asked", True),
         SlotSet("situation_pending", situations.as_slot(ranking)),
@@ -157,13 +157,12 @@ def respond(
     for it, and a word that the situation chose (with a button to change it)."""
     entries = context.knowledge_base().by_id()
     language = context.language_of(tracker)
-    chosen_by_situation, answer = False, None
-    if situation is not None:
+    chosen_by_situation = False
+    if situation is None:
+        answer, suggestions = choose(ranking)
+    else:
         chosen_by_situation = situations.dropped_contenders(ranking, entries, situation)
-        answer = answer_for(ranking, situation)
-        ranking = situations.for_situation(ranking, entries, situation)
-    chosen, suggestions = choose(ranking)
-    answer = answer or chosen
+        answer, suggestions, ranking = decide_for(ranking, situation)
     if answer is not None:
         entry = entries[answer]
         dispatcher.utter_message(
@@ -175,7 +174,7 @@ def respond(
                 dispatcher,
                 "situation_used",
                 language,
-                situation=context.texts().button(f"situation_{situation}", language).title,
+                situation=context.button(situations.button_name(situation), language)["title"],
             )
         context.say(dispatcher, "did_it_help", language)
         related = see_also(ranking, entry.id)

@@ -23,10 +23,7 @@ class ActionSituation(Action):
         language = context.language_of(tracker)
         chosen = context.entity(tracker, "situation")
         if chosen is None or chosen not in situations.SITUATIONS:
-            dispatcher.utter_message(
-                text=context.render("situation_choose", language),
-                buttons=[context.button(f"situation_{s}", language) for s in situations.SITUATIONS],
-            )
+            context.say(dispatcher, "situation_choose", language)
             return [SlotSet("situation_asked", True)]
         events: list[EventType] = [
             SlotSet("situation", chosen),
@@ -35,7 +32,7 @@ class ActionSituation(Action):
         ]
         pending = situations.from_slot(tracker.get_slot("situation_pending"))
         if not pending:
-            label = context.texts().button(f"situation_{chosen}", language).title
+            label = context.button(situations.button_name(chosen), language)["title"]
             context.say(dispatcher, "situation_noted", language, situation=label)
             return events
         return events + respond(dispatcher, tracker, pending, situation=chosen)

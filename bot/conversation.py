@@ -169,11 +169,22 @@ class ConversationService:
         return await self._record(conversation_id, turn, started, text=redaction.text)
 
     async def _record(
-        self, conversation_id: str, turn: Turn, started: dt.datetime, *, text: str | None
+        self,
+        conversation_id: str,
+        turn: Turn,
+        started: dt.datetime,
+        *,
+        text: str | None,
+        chosen: str | None = None,
     ) -> Turn:
         """The turn event for the editors (bot/insights/), at the moment it happens; `text`
-        None for a button (its escalation marks the events before it)."""
+        None for a button (its escalation marks the events before it); `chosen`, an entry a
+        button led to, taken from the offer before it."""
         async with self._sessions.begin() as session:
+            if chosen is not None:
+                await recording.record_choice(
+                    session, conversation_id=conversation_id, entry_id=chosen
+                )
             ticket_id = await recording.ticket_made_since(
                 session, conversation_id=conversation_id, since=started
             )
@@ -231,13 +242,9 @@ class ConversationService:
         if gateway_request is not None:
             return await self._gateway_request(conversation_id, channel, gateway_request, language)
         turn = await self._ask_rasa(conversation_id, channel, payload_text or "", language, [])
-        if situation_chosen and turn.entry_id is not None:
-            # The question that waited for the situation is answered: its offer was taken.
-            async with self._sessions.begin() as session:
-                await recording.record_choice(
-                    session, conversation_id=conversation_id, entry_id=turn.entry_id
-                )
-        return await self._record(conversation_id, turn, started, text=None)
+        # A situation button answers the question that waited for it: its offer was taken.
+        chosen_entry = turn.entry_id if situation_chosen else None
+        return await self._record(conversation_id, turn, started, text=None, chosen=chosen_entry)
 
     async def choose_language(
         self, *, conversation_id: str, channel: str, language: Language

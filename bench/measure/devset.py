@@ -103,12 +103,12 @@ def crisis_replies() -> set[str]:
 
 def situation_titles() -> set[str]:
     """The situation buttons' titles in every language (texts/buttons.yml)."""
-    from bot.faq.situations import SITUATIONS
+    from bot.faq.situations import SITUATIONS, button_name
     from bot.texts import load_texts
 
     texts = load_texts(PROJECT_ROOT, load_settings().municipality)
     return {
-        texts.button(f"situation_{situation}", language).title
+        texts.button(button_name(situation), language).title
         for situation in SITUATIONS
         for language in ("uk", "en", "nl")
     }
@@ -146,7 +146,7 @@ def ask_gateway(
     text: str,
     titles: dict[str, str],
     crisis: set[str],
-    situations: set[str] | None = None,
+    situations: set[str],
 ) -> tuple[DevOutcome, str | None, tuple[str, ...], float]:
     """A new conversation, one question: what came back, and how long the question took.
     When the bot asks the newcomer's situation, what each situation button answers counts as
@@ -161,9 +161,9 @@ def ask_gateway(
     offered = tuple(
         titles[b["title"]] for m in messages for b in m["buttons"] if b["title"] in titles
     )
-    asked_situation = [b["title"] for m in messages for b in m["buttons"]
-                       if situations and b["title"] in situations]  # fmt: skip
-    if answered is None and asked_situation and situations:
+    buttons = [b["title"] for m in messages for b in m["buttons"]]
+    asked_situation = [title for title in buttons if title in situations]
+    if answered is None and asked_situation:
         offered += answers_after_each_situation(client, text, asked_situation)
     if answered:
         return "answered", answered, offered, seconds
@@ -229,7 +229,7 @@ def run_devset(
     situations = situation_titles()
     results: list[DevResult] = []
     with httpx.Client(base_url=base_url, timeout=60.0) as client:
-        ask_gateway(client, "hallo", titles, crisis)  # warm-up, not counted
+        ask_gateway(client, "hallo", titles, crisis, situations)  # warm-up, not counted
         for index, q in enumerate(questions, start=1):
             outcome, answered, offered, seconds = ask_gateway(
                 client, q.text, titles, crisis, situations

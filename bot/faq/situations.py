@@ -25,6 +25,11 @@ CONTENDERS = 3
 Ranking = list[tuple[str, float]]
 
 
+def button_name(situation: str) -> str:
+    """The situation's button in texts/buttons.yml (its title names the situation)."""
+    return f"situation_{situation}"
+
+
 def fits(entry: Entry, situation: str) -> bool:
     """Whether an entry is for someone in `situation`."""
     return EVERYONE in entry.audiences or situation in entry.audiences
@@ -34,7 +39,7 @@ def for_situation(ranking: Ranking, entries: Mapping[str, Entry], situation: str
     """The ranking without the entries that are not for `situation`, the rest scaled up as
     the classifier's confidence given that it is none of them (P(e) / (1 - P(dropped)))."""
     kept = [(e, s) for e, s in ranking if e in entries and fits(entries[e], situation)]
-    dropped = sum(s for e, s in ranking if (e, s) not in kept)
+    dropped = sum(s for e, s in ranking) - sum(s for _, s in kept)
     if not kept or dropped <= 0.0:
         return kept
     scale = 1.0 / max(1.0 - dropped, 1e-6)

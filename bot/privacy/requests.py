@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.db.models import ChannelAddress, Feedback
 from bot.escalation.office_hours import describe_moment
 from bot.escalation.tickets import display_code, tickets_of
+from bot.faq.situations import SITUATIONS, button_name
 from bot.key_store import KeyStore
 from bot.language import Language
 from bot.privacy import erasure, tracker_events
@@ -98,8 +99,8 @@ class PrivacyRequests:
         if stored.user_texts:
             lines.append(text("my_data_messages", language))
             lines.extend(f"  – {message}" for message in stored.user_texts)
-        if stored.situation and f"situation_{stored.situation}" in self._texts.buttons:
-            chosen = self._texts.button(f"situation_{stored.situation}", language).title
+        if stored.situation in SITUATIONS:
+            chosen = self._texts.button(button_name(stored.situation), language).title
             lines.append(text("my_data_situation", language, situation=chosen))
         if tickets:
             codes = ", ".join(display_code(ticket.code) for ticket in tickets)

@@ -4,6 +4,7 @@ different people, used to answer, shown with a way to change it, and erased with
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 import pytest
 
@@ -17,6 +18,7 @@ NewChat = Callable[..., WebChat]
 pytestmark = pytest.mark.stack
 
 
+@cache
 def texts() -> Texts:
     return load_texts(PROJECT_ROOT, load_settings().municipality)
 
